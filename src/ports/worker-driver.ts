@@ -1,0 +1,29 @@
+/**
+ * Starts worker processes. The pool manager speaks its IPC protocol over the
+ * channel; the driver only moves messages and reports exits.
+ */
+export interface WorkerDriver {
+  start(options: WorkerStartOptions): WorkerChannel;
+}
+
+export interface WorkerStartOptions {
+  /** The worker program (a JavaScript module path). */
+  entry: string;
+  /** Extra environment for the worker, on top of the manager's. */
+  env: Record<string, string>;
+}
+
+export interface WorkerChannel {
+  readonly pid: number;
+  send(message: object): void;
+  onMessage(listener: (message: unknown) => void): void;
+  onExit(listener: (exit: WorkerExit) => void): void;
+  kill(signal: NodeJS.Signals): void;
+  /** The end of what the worker wrote to stderr, for crash reports. */
+  stderrTail(): string;
+}
+
+export interface WorkerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
