@@ -1,0 +1,152 @@
+import type { TaskEnvelope } from '../../../core/envelope.js';
+import type { DeadReason } from '../../../core/task-record.js';
+import type {
+  Broker,
+  CancelResult,
+  CancelSelector,
+  ClaimRequest,
+  DeadLetter,
+  DeadLetterFilter,
+  DeadLetterSelector,
+  Delivery,
+  EnqueueResult,
+  QueueStats,
+  RetryOptions,
+} from '../../../ports/broker.js';
+import { systemClock, type Clock } from '../../../ports/clock.js';
+import type { Retention } from '../../../ports/store.js';
+import type { SqliteDatabase } from '../sqlite-database.js';
+import { cancelOperation, pendingCancellationsOperation } from './operations/cancel.js';
+import { claimOperation } from './operations/claim.js';
+import { completeOperation } from './operations/complete.js';
+import { deadLetterOperation } from './operations/dead-letter.js';
+import { getDeadOperation, listDeadOperation, purgeDeadOperation, retryDeadOperation } from './operations/dead-letters.js';
+import { enqueueOperation } from './operations/enqueue.js';
+import { reclaimOperation, renewLeasesOperation } from './operations/leases.js';
+import { pruneFinishedOperation } from './operations/prune.js';
+import { releaseOperation } from './operations/release.js';
+import { retryOperation } from './operations/retry.js';
+import { statsOperation } from './operations/stats.js';
+
+/**
+ * The embedded broker: tasks are rows of one SQLite file, leased to the pool
+ * that claims them. Each operation is one prepared statement or transaction,
+ * in its own file under ./operations.
+ */
+export class SqliteBroker implements Broker {
+  private readonly ops;
+  private closed = false;
+
+  constructor(
+    private readonly database: SqliteDatabase,
+    private readonly clock: Clock = systemClock,
+  ) {
+    database.retain();
+    const db = database.db;
+    this.ops = {
+      enqueue: enqueueOperation(db),
+      claim: claimOperation(db),
+      complete: completeOperation(db),
+      retry: retryOperation(db),
+      deadLetter: deadLetterOperation(db),
+      release: releaseOperation(db),
+      renewLeases: renewLeasesOperation(db),
+      reclaim: reclaimOperation(db),
+      cancel: cancelOperation(db),
+      pendingCancellations: pendingCancellationsOperation(db),
+      stats: statsOperation(db),
+      listDead: listDeadOperation(db),
+      getDead: getDeadOperation(db),
+      retryDead: retryDeadOperation(db),
+      purgeDead: purgeDeadOperation(db),
+      prune: pruneFinishedOperation(db),
+    };
+  }
+
+  async enqueue(tasks: readonly TaskEnvelope[]): Promise<EnqueueResult[]> {
+    const results = this.ops.enqueue(tasks);
+    this.announce(results.some((result) => result.created));
+    return results;
+  }
+
+  async claim(request: ClaimRequest): Promise<Delivery[]> {
+    return this.ops.claim(request, this.clock.now());
+  }
+
+  async complete(delivery: Delivery, outcome: 'succeeded' | 'cancelled'): Promise<void> {
+    this.announce(this.ops.complete(delivery, outcome, this.clock.now()) && delivery.envelope.key !== undefined);
+  }
+
+  async retry(delivery: Delivery, options: RetryOptions): Promise<void> {
+    this.announce(this.ops.retry(delivery, options, this.clock.now()));
+  }
+
+  async deadLetter(delivery: Delivery, reason: DeadReason): Promise<void> {
+    this.announce(this.ops.deadLetter(delivery, reason, this.clock.now()) && delivery.envelope.key !== undefined);
+  }
+
+  async release(deliveries: readonly Delivery[]): Promise<void> {
+    this.announce(this.ops.release(deliveries) > 0);
+  }
+
+  async renewLeases(owner: string, leaseMs: number): Promise<void> {
+    this.ops.renewLeases(owner, this.clock.now() + leaseMs);
+  }
+
+  async reclaim(selector: { owner: string } | { expiredBefore: number }): Promise<number> {
+    const reclaimed = this.ops.reclaim(selector);
+    this.announce(reclaimed > 0);
+    return reclaimed;
+  }
+
+  async cancel(selector: CancelSelector): Promise<CancelResult[]> {
+    const results = this.ops.cancel(selector, this.clock.now());
+    this.announce(results.some((result) => result.outcome === 'cancelled' || result.outcome === 'stopping'));
+    return results;
+  }
+
+  async pendingCancellations(owner: string): Promise<string[]> {
+    return this.ops.pendingCancellations(owner);
+  }
+
+  async stats(queues?: readonly string[]): Promise<QueueStats[]> {
+    return this.ops.stats(queues, this.clock.now());
+  }
+
+  async listDead(filter: DeadLetterFilter): Promise<DeadLetter[]> {
+    return this.ops.listDead(filter);
+  }
+
+  async getDead(id: string): Promise<DeadLetter | undefined> {
+    return this.ops.getDead(id);
+  }
+
+  async retryDead(selector: DeadLetterSelector): Promise<TaskEnvelope[]> {
+    const envelopes = this.ops.retryDead(selector, this.clock.now());
+    this.announce(envelopes.length > 0);
+    return envelopes;
+  }
+
+  async purgeDead(selector: DeadLetterSelector): Promise<string[]> {
+    return this.ops.purgeDead(selector);
+  }
+
+  async prune(retention: Retention): Promise<number> {
+    return this.ops.prune(retention);
+  }
+
+  subscribe(listener: () => void): () => void {
+    return this.database.changes.subscribe(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.database.release();
+  }
+
+  /** Wakes this process's listeners (a pool in the same process) without waiting for the poll. */
+  private announce(changed: boolean): void {
+    if (changed) this.database.changes.notifyLocal();
+  }
+}

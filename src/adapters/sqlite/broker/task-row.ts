@@ -1,0 +1,65 @@
+import type { TaskEnvelope } from '../../../core/envelope.js';
+import type { DeadReason } from '../../../core/task-record.js';
+import type { DeadLetter, Delivery } from '../../../ports/broker.js';
+
+export interface BrokerTaskRow {
+  seq: number;
+  id: string;
+  queue: string;
+  type: string;
+  payload: string;
+  key: string | null;
+  grp: string | null;
+  race: number;
+  state: 'queued' | 'running' | 'done' | 'dead' | 'cancelled';
+  key_blocked: number;
+  run_at: number;
+  enqueued_at: number;
+  attempts: number;
+  deaths: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  cancel_requested: number;
+  dead_reason: string | null;
+  finished_at: number | null;
+}
+
+export function toEnvelope(row: BrokerTaskRow): TaskEnvelope {
+  const envelope: TaskEnvelope = { id: row.id, queue: row.queue, type: row.type, payload: row.payload, enqueuedAt: row.enqueued_at };
+  if (row.key !== null) envelope.key = row.key;
+  if (row.grp !== null) envelope.group = row.grp;
+  if (row.race) envelope.race = true;
+  if (row.run_at > row.enqueued_at) envelope.runAt = row.run_at;
+  return envelope;
+}
+
+/** The tag names the row and the lease owner, so a late ack from a pool that lost its lease changes nothing. */
+export function toDelivery(row: BrokerTaskRow, owner: string): Delivery {
+  return {
+    tag: `${row.seq}:${owner}`,
+    envelope: toEnvelope(row),
+    attempts: row.attempts,
+    deaths: row.deaths,
+    cancelRequested: row.cancel_requested === 1,
+  };
+}
+
+export function toDeadLetter(row: BrokerTaskRow): DeadLetter {
+  return {
+    envelope: toEnvelope(row),
+    reason: JSON.parse(row.dead_reason ?? '{"kind":"failed","message":"unknown","attempts":0}') as DeadReason,
+    attempts: row.attempts,
+    deaths: row.deaths,
+    deadAt: row.finished_at ?? 0,
+  };
+}
+
+export interface LeaseRef {
+  seq: number;
+  owner: string;
+}
+
+export function parseTag(tag: string): LeaseRef {
+  const colon = tag.indexOf(':');
+  return { seq: Number(tag.slice(0, colon)), owner: tag.slice(colon + 1) };
+}

@@ -1,0 +1,13 @@
+import type { Clock } from '../../ports/clock.js';
+import { SqliteBroker } from './broker/sqlite-broker.js';
+import { resolveDatabasePath } from './data-path.js';
+import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.js';
+import { SqliteStore } from './store/sqlite-store.js';
+
+/** The embedded broker and store over one connection to one database file. */
+export function openSqlite(data: string | undefined, options: SqliteDatabaseOptions & { clock?: Clock } = {}) {
+  const file = resolveDatabasePath(data);
+  const database = SqliteDatabase.open(file, options);
+  const backend = { file, broker: new SqliteBroker(database, options.clock), store: new SqliteStore(database, options.clock) };
+  return backend;
+}

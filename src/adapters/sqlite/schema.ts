@@ -1,0 +1,88 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * The embedded database's schema, one migration per version (PRAGMA
+ * user_version). broker_* tables belong to the broker adapter and store_*
+ * tables to the store adapter; they share the file, never each other's rows.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE broker_tasks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    queue TEXT NOT NULL,
+    type TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    key TEXT,
+    grp TEXT,
+    race INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'dead', 'cancelled')),
+    -- 1 while an older unfinished task of the same key exists: only a key's head may run.
+    key_blocked INTEGER NOT NULL DEFAULT 0,
+    run_at INTEGER NOT NULL,
+    enqueued_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    deaths INTEGER NOT NULL DEFAULT 0,
+    lease_owner TEXT,
+    lease_until INTEGER,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    dead_reason TEXT,
+    finished_at INTEGER
+  );
+  CREATE INDEX broker_ready ON broker_tasks (queue, seq) WHERE state = 'queued' AND key_blocked = 0;
+  CREATE INDEX broker_key_active ON broker_tasks (queue, key, seq) WHERE key IS NOT NULL AND state IN ('queued', 'running');
+  CREATE INDEX broker_active ON broker_tasks (queue, state, key_blocked, run_at) WHERE state IN ('queued', 'running', 'dead');
+  CREATE INDEX broker_leases ON broker_tasks (lease_owner, lease_until) WHERE state = 'running';
+  CREATE INDEX broker_groups ON broker_tasks (grp) WHERE grp IS NOT NULL;
+  CREATE INDEX broker_finished ON broker_tasks (finished_at) WHERE state IN ('done', 'cancelled');
+  CREATE TABLE broker_queue_counters (
+    queue TEXT PRIMARY KEY,
+    enqueued_total INTEGER NOT NULL DEFAULT 0
+  );
+
+  CREATE TABLE store_tasks (
+    id TEXT PRIMARY KEY,
+    queue TEXT NOT NULL,
+    type TEXT NOT NULL,
+    key TEXT,
+    grp TEXT,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    deaths INTEGER NOT NULL DEFAULT 0,
+    enqueued_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER,
+    result TEXT,
+    error TEXT,
+    dead_reason TEXT,
+    pool_id TEXT,
+    worker_pid INTEGER
+  );
+  CREATE INDEX store_tasks_finished ON store_tasks (finished_at) WHERE finished_at IS NOT NULL;
+  CREATE TABLE store_pools (
+    id TEXT PRIMARY KEY,
+    heartbeat_at INTEGER NOT NULL,
+    snapshot TEXT NOT NULL
+  );
+  CREATE TABLE store_decisions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    pool_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    record TEXT NOT NULL
+  );
+  CREATE INDEX store_decisions_pool ON store_decisions (pool_id, seq);
+  `,
+];
+
+export function migrate(db: Database.Database): void {
+  const apply = db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new Error(`the database was written by a newer gaffer (schema ${version}, this one knows ${MIGRATIONS.length}); upgrade gaffer`);
+    }
+    for (let next = version; next < MIGRATIONS.length; next++) db.exec(MIGRATIONS[next]!);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  });
+  // IMMEDIATE takes the write lock first, so two processes starting together migrate once.
+  apply.immediate();
+}

@@ -1,0 +1,92 @@
+import type { TaskRecord } from '../../../core/task-record.js';
+import { systemClock, type Clock } from '../../../ports/clock.js';
+import type { DecisionRecord, PoolSnapshot, Retention, Store, TaskUpdate } from '../../../ports/store.js';
+import type { SqliteDatabase } from '../sqlite-database.js';
+import { decisionOperations } from './decisions.js';
+import { poolOperations } from './pools.js';
+import { taskRecordOperations } from './task-records.js';
+
+/** The embedded store: task records, pools and decisions in the same SQLite file as the broker. */
+export class SqliteStore implements Store {
+  private readonly tasks;
+  private readonly pools;
+  private readonly decisions;
+  private closed = false;
+
+  constructor(
+    private readonly database: SqliteDatabase,
+    private readonly clock: Clock = systemClock,
+  ) {
+    database.retain();
+    this.tasks = taskRecordOperations(database.db);
+    this.pools = poolOperations(database.db);
+    this.decisions = decisionOperations(database.db);
+  }
+
+  async recordEnqueued(records: readonly TaskRecord[]): Promise<void> {
+    this.tasks.insert(records, this.clock.now());
+  }
+
+  async replaceTasks(records: readonly TaskRecord[]): Promise<void> {
+    this.tasks.replace(records, this.clock.now());
+  }
+
+  async updateTasks(updates: readonly TaskUpdate[]): Promise<void> {
+    if (this.tasks.update(updates, this.clock.now())) this.database.changes.notifyLocal();
+  }
+
+  async getTasks(ids: readonly string[]): Promise<TaskRecord[]> {
+    return this.tasks.get(ids);
+  }
+
+  watchFinal(ids: readonly string[], listener: (record: TaskRecord) => void): () => void {
+    const pending = new Set(ids);
+    let stopped = false;
+    const check = () => {
+      if (stopped || this.closed) return;
+      for (const record of this.tasks.getFinal([...pending])) {
+        if (!pending.delete(record.id)) continue;
+        listener(record);
+        if (stopped) return;
+      }
+      if (pending.size === 0) stop();
+    };
+    const unsubscribe = this.database.changes.subscribe(check);
+    const stop = () => {
+      stopped = true;
+      unsubscribe();
+    };
+    queueMicrotask(check);
+    return stop;
+  }
+
+  async reportPool(snapshot: PoolSnapshot): Promise<void> {
+    this.pools.report(snapshot);
+  }
+
+  async removePool(poolId: string): Promise<void> {
+    this.pools.remove(poolId);
+  }
+
+  async listPools(): Promise<PoolSnapshot[]> {
+    return this.pools.listLive(this.clock.now());
+  }
+
+  async recordDecision(decision: DecisionRecord): Promise<void> {
+    this.decisions.record(decision);
+  }
+
+  async listDecisions(filter: { limit: number; poolId?: string }): Promise<DecisionRecord[]> {
+    return this.decisions.list(filter);
+  }
+
+  async prune(retention: Retention): Promise<number> {
+    return this.tasks.prune(retention);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.database.release();
+  }
+}

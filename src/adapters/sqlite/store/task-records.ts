@@ -1,0 +1,71 @@
+import type Database from 'better-sqlite3';
+import { isFinalState, type TaskRecord } from '../../../core/task-record.js';
+import type { Retention, TaskUpdate } from '../../../ports/store.js';
+import { toParams, toTaskRecord, type StoreTaskRow } from './task-rows.js';
+
+const COLUMNS = `id, queue, type, key, grp, state, attempts, deaths, enqueued_at, started_at, finished_at, result, error, dead_reason, pool_id, worker_pid`;
+const VALUES = `@id, @queue, @type, @key, @grp, @state, coalesce(@attempts, 0), coalesce(@deaths, 0), @enqueuedAt, @startedAt, @finishedAt, @result, @error, @deadReason, @poolId, @workerPid`;
+
+export interface TaskRecordOperations {
+  insert(records: readonly TaskRecord[], now: number): void;
+  replace(records: readonly TaskRecord[], now: number): void;
+  /** Returns whether any update made a task final, so waiters can be woken. */
+  update(updates: readonly TaskUpdate[], now: number): boolean;
+  get(ids: readonly string[]): TaskRecord[];
+  getFinal(ids: readonly string[]): TaskRecord[];
+  prune(retention: Retention): number;
+}
+
+/** Task states and results: inserts, partial upserts, reads and retention. */
+export function taskRecordOperations(db: Database.Database): TaskRecordOperations {
+  const insert = db.prepare(`INSERT INTO store_tasks (${COLUMNS}) VALUES (${VALUES}) ON CONFLICT (id) DO NOTHING`);
+  const replace = db.prepare(`INSERT OR REPLACE INTO store_tasks (${COLUMNS}) VALUES (${VALUES})`);
+  const upsert = db.prepare(`
+    INSERT INTO store_tasks (${COLUMNS}) VALUES (${VALUES})
+    ON CONFLICT (id) DO UPDATE SET
+      state = excluded.state,
+      attempts = coalesce(@attempts, attempts),
+      deaths = coalesce(@deaths, deaths),
+      started_at = coalesce(@startedAt, started_at),
+      finished_at = coalesce(@finishedAt, finished_at),
+      result = coalesce(@result, result),
+      error = coalesce(@error, error),
+      dead_reason = coalesce(@deadReason, dead_reason),
+      pool_id = coalesce(@poolId, pool_id),
+      worker_pid = coalesce(@workerPid, worker_pid)`);
+  const select = db.prepare(`SELECT * FROM store_tasks WHERE id IN (SELECT value FROM json_each(?))`);
+  const selectFinal = db.prepare(`
+    SELECT * FROM store_tasks WHERE id IN (SELECT value FROM json_each(?))
+    AND state IN ('succeeded', 'dead', 'cancelled')`);
+  const pruneByAge = db.prepare(`DELETE FROM store_tasks WHERE finished_at IS NOT NULL AND finished_at < ?`);
+  const countFinished = db.prepare(`SELECT count(*) FROM store_tasks WHERE finished_at IS NOT NULL`).pluck();
+  const pruneOldest = db.prepare(`
+    DELETE FROM store_tasks WHERE id IN (
+      SELECT id FROM store_tasks WHERE finished_at IS NOT NULL ORDER BY finished_at LIMIT ?
+    )`);
+
+  return {
+    insert: db.transaction((records: readonly TaskRecord[], now: number) => {
+      for (const record of records) insert.run(toParams(record, now));
+    }),
+    replace: db.transaction((records: readonly TaskRecord[], now: number) => {
+      for (const record of records) replace.run(toParams(record, now));
+    }),
+    update: db.transaction((updates: readonly TaskUpdate[], now: number) => {
+      let final = false;
+      for (const update of updates) {
+        upsert.run(toParams(update, now));
+        final ||= isFinalState(update.state);
+      }
+      return final;
+    }),
+    get: (ids: readonly string[]): TaskRecord[] => (select.all(JSON.stringify(ids)) as StoreTaskRow[]).map(toTaskRecord),
+    getFinal: (ids: readonly string[]): TaskRecord[] => (selectFinal.all(JSON.stringify(ids)) as StoreTaskRow[]).map(toTaskRecord),
+    prune: db.transaction((retention: Retention) => {
+      let removed = pruneByAge.run(retention.now - retention.maxAgeMs).changes;
+      const excess = (countFinished.get() as number) - retention.maxRecords;
+      if (excess > 0) removed += pruneOldest.run(excess).changes;
+      return removed;
+    }),
+  };
+}
