@@ -1,0 +1,330 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, WorkerStartError } from '../../core/errors.js';
+import { parsePoolSettings, type PoolSettings, type PoolSettingsInput } from '../../core/pool-settings.js';
+import { LocalProcessDriver } from '../../adapters/drivers/local-process-driver.js';
+import type { Broker } from '../../ports/broker.js';
+import { systemClock, type Clock } from '../../ports/clock.js';
+import { silentLogger, type Logger } from '../../ports/logger.js';
+import type { PoolSnapshot, Store } from '../../ports/store.js';
+import type { WorkerDriver, WorkerExit } from '../../ports/worker-driver.js';
+import { EXIT_TASK_MODULE_INVALID, type FromWorker } from '../ipc/messages.js';
+import { reapDeadLocalPools } from './dead-pool-reaper.js';
+import { Dispatcher } from './dispatcher.js';
+import { ServiceTimeMeter } from './load-meters.js';
+import { OutcomeRecorder } from './outcome-recorder.js';
+import type { PoolEvents } from './pool-events.js';
+import { RestartGate } from './restart-gate.js';
+import { Scaler } from './scaler.js';
+import { TaskCatalog } from './task-catalog.js';
+import type { WorkerHandle } from './worker-handle.js';
+import { WorkerSet } from './worker-set.js';
+
+export interface PoolManagerOptions {
+  /** Path to the task module the workers load. */
+  tasks: string;
+  broker: Broker;
+  store: Store;
+  settings?: PoolSettingsInput;
+  /** Cores to size for; the machine's by default. */
+  cores?: number;
+  retention?: { maxAgeMs: number; maxRecords: number };
+  driver?: WorkerDriver;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+const HEARTBEAT_MS = 1000;
+const POOL_TTL_MS = 5000;
+const PRUNE_EVERY_MS = 60_000;
+const DEFAULT_RETENTION = { maxAgeMs: 24 * 3600_000, maxRecords: 100_000 };
+
+/**
+ * One pool: its workers, fed from one queue. Composes the parts that do the
+ * work (WorkerSet, Dispatcher, Scaler, OutcomeRecorder, RestartGate) and owns
+ * their lifecycle: start, the periodic upkeep, and the drain on stop.
+ */
+export class PoolManager extends EventEmitter<PoolEvents> {
+  readonly id: string;
+  readonly settings: PoolSettings;
+  private readonly tasksModule: string;
+  private readonly broker: Broker;
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly retention: { maxAgeMs: number; maxRecords: number };
+  private readonly workers: WorkerSet;
+  private readonly dispatcher: Dispatcher;
+  private readonly scaler: Scaler;
+  private readonly gate: RestartGate;
+  private readonly catalog: TaskCatalog;
+  private readonly startedAt: number;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private unsubscribe: (() => void) | undefined;
+  private state: 'new' | 'running' | 'draining' | 'stopped' = 'new';
+  private stopping: Promise<void> | undefined;
+  private drainDeadline = Number.POSITIVE_INFINITY;
+  private firstHello: { resolve(): void; reject(error: Error): void } | undefined;
+
+  constructor(options: PoolManagerOptions) {
+    super();
+    this.tasksModule = path.resolve(options.tasks);
+    this.settings = parsePoolSettings(options.settings ?? {}, options.cores ?? os.availableParallelism());
+    this.broker = options.broker;
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.retention = options.retention ?? DEFAULT_RETENTION;
+    this.id = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.startedAt = this.clock.now();
+
+    const { settings } = this;
+    this.catalog = new TaskCatalog(settings.taskDefaults);
+    this.gate = new RestartGate(settings.restartBackoff, settings.stableUptimeMs);
+    this.workers = new WorkerSet(
+      options.driver ?? new LocalProcessDriver(),
+      {
+        tasksModule: this.tasksModule,
+        maxTasks: settings.maxTasksPerWorker,
+        idleExitMs: settings.idleExitMs,
+        memoryLimitMb: settings.memoryLimitMb,
+        maxPayloadBytes: settings.maxPayloadBytes,
+      },
+      this.clock,
+      { onMessage: (handle, message) => this.onWorkerMessage(handle, message), onExit: (handle, exit) => this.onWorkerExit(handle, exit) },
+    );
+    const serviceTimes = new ServiceTimeMeter();
+    const common = { broker: this.broker, store: this.store, workers: this.workers, settings, poolId: this.id, clock: this.clock, events: this, logger: this.logger, serviceTimes };
+    this.dispatcher = new Dispatcher({ ...common, catalog: this.catalog, recorder: new OutcomeRecorder(this.broker, this.store, this.id) });
+    this.scaler = new Scaler({ ...common, gate: this.gate, startWorker: () => this.startWorker() });
+  }
+
+  /**
+   * Registers the pool, takes back the tasks of dead pools, checks that the
+   * task module loads (in a first worker), then starts serving the queue.
+   */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new ConfigError('this pool manager was already started; create a new one');
+    if (!fs.existsSync(this.tasksModule)) {
+      throw new ConfigError(`task module not found: ${this.tasksModule}; pass the path to your compiled task module (a .js file) with --tasks`);
+    }
+    this.state = 'running';
+    await this.heartbeat();
+    await this.reclaim();
+    await this.preflight();
+    this.scaler.seed(this.workers.liveCount());
+
+    this.unsubscribe = this.broker.subscribe(() => this.onBrokerChange());
+    this.every(this.settings.tickMs, () => {
+      this.dispatcher.pump();
+      void this.scaler.evaluate();
+    });
+    this.every(HEARTBEAT_MS, () => this.heartbeat());
+    this.every(Math.max(500, Math.floor(this.settings.leaseMs / 3)), () => this.broker.renewLeases(this.id, this.settings.leaseMs));
+    this.every(Math.max(1000, Math.floor(this.settings.leaseMs / 2)), () => this.reclaim());
+    this.every(PRUNE_EVERY_MS, () => this.prune());
+    void this.scaler.evaluate();
+    this.dispatcher.pump();
+    this.logger.info({ pool: this.id, queue: this.settings.queue, min: this.settings.min, max: this.settings.max }, 'pool started');
+  }
+
+  /**
+   * Drains: stops fetching, lets running tasks finish within the grace period,
+   * then returns the rest to the queue and ends every worker.
+   */
+  stop(graceMs: number = this.settings.drainGraceMs): Promise<void> {
+    // A second call can only shorten the grace period (a second Ctrl-C stops at once).
+    this.drainDeadline = Math.min(this.drainDeadline, this.clock.now() + graceMs);
+    this.stopping ??= this.drain();
+    return this.stopping;
+  }
+
+  /** The desired size, as the policy last decided it. */
+  get desired(): number {
+    return this.scaler.desired;
+  }
+
+  get lastDecision() {
+    return this.scaler.lastDecision;
+  }
+
+  snapshot(): PoolSnapshot {
+    return {
+      id: this.id,
+      hostname: os.hostname(),
+      pid: process.pid,
+      queue: this.settings.queue,
+      startedAt: this.startedAt,
+      heartbeatAt: this.clock.now(),
+      ttlMs: POOL_TTL_MS,
+      min: this.settings.min,
+      max: this.settings.max,
+      desired: this.scaler.desired,
+      draining: this.state !== 'running',
+      workers: this.workers.list().map((handle) => handle.snapshot()),
+    };
+  }
+
+  private async drain(): Promise<void> {
+    if (this.state === 'new') {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'draining';
+    this.logger.info({ busy: this.workers.busyCount() }, 'draining: no new tasks; waiting for running ones');
+    this.dispatcher.stopClaiming();
+    this.scaler.disable();
+    this.unsubscribe?.();
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    const retireIdle = () => this.workers.list().filter((h) => h.state === 'idle' || h.state === 'starting').forEach((h) => this.workers.retire(h));
+    retireIdle();
+
+    const renew = setInterval(() => void this.broker.renewLeases(this.id, this.settings.leaseMs).catch(() => {}), HEARTBEAT_MS);
+    while (this.workers.busyCount() > 0 && this.clock.now() < this.drainDeadline) {
+      await sleep(20);
+      retireIdle();
+    }
+    clearInterval(renew);
+    if (this.workers.busyCount() > 0) {
+      this.logger.warn({ busy: this.workers.busyCount() }, 'grace period over: returning the running tasks to the queue');
+      this.dispatcher.abandonRunning();
+    }
+    retireIdle();
+    await this.workers.waitForAllExits(5000);
+    await this.dispatcher.settled();
+    await this.store.removePool(this.id).catch(() => {});
+    this.state = 'stopped';
+    this.logger.info({}, 'pool stopped');
+    this.emit('stopped');
+  }
+
+  private startWorker(): void {
+    if (this.state !== 'running') return;
+    const handle = this.workers.start();
+    this.emit('worker-started', { pid: handle.pid, at: handle.startedAt });
+  }
+
+  /** Starts the first worker and waits for its hello, so a broken task module fails `start()` with its error. */
+  private async preflight(): Promise<void> {
+    const hello = new Promise<void>((resolve, reject) => (this.firstHello = { resolve, reject }));
+    this.startWorker();
+    try {
+      await hello;
+    } catch (error) {
+      this.state = 'stopped';
+      for (const timer of this.timers.splice(0)) clearInterval(timer);
+      await this.workers.waitForAllExits(1000);
+      await this.store.removePool(this.id).catch(() => {});
+      throw error;
+    }
+  }
+
+  private onWorkerMessage(handle: WorkerHandle, message: FromWorker): void {
+    switch (message.t) {
+      case 'hello': {
+        this.catalog.learn(message.catalog);
+        handle.rssBytes = message.rssBytes;
+        const now = this.clock.now();
+        handle.readyAt = now;
+        handle.idleSince = now;
+        if (handle.state === 'starting') handle.state = 'idle';
+        this.firstHello?.resolve();
+        this.firstHello = undefined;
+        this.emit('worker-ready', { pid: handle.pid, startMs: now - handle.startedAt });
+        if (this.state === 'running') this.dispatcher.pump();
+        else this.workers.retire(handle);
+        return;
+      }
+      case 'done':
+        this.dispatcher.onDone(handle, message);
+        return;
+      case 'progress':
+        this.emit('progress', { id: message.id, value: message.value });
+        return;
+      case 'leaving':
+        if (handle.state === 'idle') this.workers.retire(handle);
+        return;
+    }
+  }
+
+  private onWorkerExit(handle: WorkerHandle, exit: WorkerExit): void {
+    const now = this.clock.now();
+    const crashed = handle.exitCause === undefined;
+    if (crashed && this.state === 'running') this.gate.recordCrash(now);
+    if (handle.readyAt === undefined) this.onStartFailure(handle, exit);
+    else if (crashed) this.logger.warn({ pid: handle.pid, code: exit.code, signal: exit.signal }, 'a worker died unexpectedly');
+    this.emit('worker-exited', {
+      pid: handle.pid,
+      code: exit.code,
+      signal: exit.signal,
+      cause: handle.exitCause ?? 'crashed',
+      uptimeMs: now - handle.startedAt,
+    });
+    this.dispatcher.onWorkerExit(handle, exit);
+    if (this.state === 'running') {
+      this.scaler.evaluateSoon();
+      this.dispatcher.pump();
+    }
+  }
+
+  private onStartFailure(handle: WorkerHandle, exit: WorkerExit): void {
+    if (handle.exitCause === 'retired' || handle.exitCause === 'drained') return;
+    const tail = handle.channel.stderrTail().trim();
+    const why =
+      exit.code === EXIT_TASK_MODULE_INVALID
+        ? 'could not load the task module'
+        : handle.exitCause === 'start_timeout'
+          ? 'did not say hello in time'
+          : `exited (${exit.signal ?? `code ${exit.code}`}) before it was ready`;
+    const error = new WorkerStartError(`a worker ${why}: ${tail || '(nothing on stderr)'}`);
+    if (this.firstHello) {
+      this.firstHello.reject(error);
+      this.firstHello = undefined;
+      return;
+    }
+    this.logger.error({ pid: handle.pid, crashStreak: this.gate.crashStreak }, error.message);
+  }
+
+  private onBrokerChange(): void {
+    if (this.state !== 'running') return;
+    this.dispatcher.pump();
+    this.scaler.evaluateSoon();
+    void this.dispatcher.checkCancellations().catch((error) => this.logger.warn({ err: error }, 'could not check for cancellations'));
+  }
+
+  private async heartbeat(): Promise<void> {
+    const now = this.clock.now();
+    for (const handle of this.workers.list()) if (handle.readyAt !== undefined) this.gate.noteUptime(handle.startedAt, now);
+    await this.store.reportPool(this.snapshot());
+  }
+
+  private async reclaim(): Promise<void> {
+    const reaped = await reapDeadLocalPools(this.broker, this.store, this.id);
+    const expired = await this.broker.reclaim({ expiredBefore: this.clock.now() });
+    if (reaped.tasks + expired > 0) {
+      this.logger.warn({ pools: reaped.pools, tasks: reaped.tasks + expired }, 'took back the tasks of pools that died');
+    }
+  }
+
+  private async prune(): Promise<void> {
+    const retention = { now: this.clock.now(), ...this.retention };
+    await this.store.prune(retention);
+    await this.broker.prune(retention);
+  }
+
+  private every(ms: number, work: () => unknown): void {
+    const timer = setInterval(() => {
+      Promise.resolve()
+        .then(work)
+        .catch((error: unknown) => this.logger.error({ err: error }, 'periodic pool upkeep failed; it runs again on its next turn'));
+    }, ms);
+    this.timers.push(timer);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

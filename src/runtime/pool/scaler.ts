@@ -1,0 +1,158 @@
+import type { EventEmitter } from 'node:events';
+import type { PoolSettings } from '../../core/pool-settings.js';
+import { decide, EMPTY_MEMORY, type Observation, type PolicyMemory, type ScalingDecision } from '../../core/scaling-policy.js';
+import type { Broker } from '../../ports/broker.js';
+import type { Clock } from '../../ports/clock.js';
+import type { Logger } from '../../ports/logger.js';
+import type { DecisionRecord, Store } from '../../ports/store.js';
+import { ArrivalMeter, type ServiceTimeMeter } from './load-meters.js';
+import type { PoolEvents } from './pool-events.js';
+import type { RestartGate } from './restart-gate.js';
+import type { WorkerSet } from './worker-set.js';
+
+export interface ScalerDeps {
+  broker: Broker;
+  store: Store;
+  workers: WorkerSet;
+  gate: RestartGate;
+  serviceTimes: ServiceTimeMeter;
+  settings: PoolSettings;
+  poolId: string;
+  clock: Clock;
+  events: EventEmitter<PoolEvents>;
+  logger: Logger;
+  startWorker(): void;
+}
+
+/** The smallest gap between two evaluations that a burst of notifications may cause. */
+const MIN_GAP_MS = 20;
+
+/**
+ * Observe, decide, act: feeds the policy what the pool sees, starts workers
+ * up to the desired size (paced by the restart gate), retires idle ones down
+ * to it, and records every change of the desired size with its reason.
+ */
+export class Scaler {
+  private memory: PolicyMemory = EMPTY_MEMORY;
+  private readonly arrivals: ArrivalMeter;
+  private lastDesired: number | undefined;
+  private lastRunAt = 0;
+  private running = false;
+  private again = false;
+  private later: NodeJS.Timeout | undefined;
+  private enabled = true;
+  desired = 0;
+  lastDecision: ScalingDecision | undefined;
+
+  constructor(private readonly deps: ScalerDeps) {
+    this.arrivals = new ArrivalMeter(Math.min(60_000, Math.max(1000, deps.settings.scaleDownWindowMs)));
+  }
+
+  /**
+   * The workers a pool starts with count as needed just now, so they get the
+   * same stabilization window as any others instead of being retired at once.
+   */
+  seed(workers: number): void {
+    this.memory = { recent: [{ at: this.deps.clock.now(), want: workers }] };
+    this.lastDesired = workers;
+  }
+
+  /** Evaluates now, or as soon as the minimum gap allows. */
+  evaluateSoon(): void {
+    if (!this.enabled) return;
+    const wait = this.lastRunAt + MIN_GAP_MS - this.deps.clock.now();
+    if (wait <= 0) {
+      void this.evaluate();
+      return;
+    }
+    this.later ??= setTimeout(() => {
+      this.later = undefined;
+      void this.evaluate();
+    }, wait);
+  }
+
+  /** No more starts or retirements: the pool drains. */
+  disable(): void {
+    this.enabled = false;
+    clearTimeout(this.later);
+  }
+
+  async evaluate(): Promise<void> {
+    if (!this.enabled) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        this.lastRunAt = this.deps.clock.now();
+        await this.evaluateOnce();
+      } while (this.again && this.enabled);
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'could not observe the queue; scaling waits for the next tick');
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async evaluateOnce(): Promise<void> {
+    const { settings, workers } = this.deps;
+    const [stats] = await this.deps.broker.stats([settings.queue]);
+    const now = this.deps.clock.now();
+    const observation: Observation = {
+      now,
+      ready: stats?.ready ?? 0,
+      running: workers.busyCount(),
+      workers: workers.liveCount(),
+      arrivalRate: this.arrivals.observe(stats?.enqueuedTotal ?? 0, now),
+      serviceMs: this.deps.serviceTimes.meanMs(),
+    };
+    const decision = decide(observation, settings, this.memory);
+    this.memory = decision.memory;
+    this.desired = decision.desired;
+    this.lastDecision = decision;
+    this.act(decision, observation);
+    if (decision.desired !== this.lastDesired) {
+      this.lastDesired = decision.desired;
+      await this.record(decision, observation);
+    }
+  }
+
+  private act(decision: ScalingDecision, observation: Observation): void {
+    const { workers, gate } = this.deps;
+    if (decision.desired > observation.workers) {
+      const wait = gate.waitMs(observation.now);
+      if (wait > 0) {
+        this.later ??= setTimeout(() => {
+          this.later = undefined;
+          void this.evaluate();
+        }, wait);
+        return;
+      }
+      // After crashes, one at a time: a broken module should not take the whole pool down at once.
+      const toStart = gate.crashStreak > 0 ? 1 : decision.desired - observation.workers;
+      for (let i = 0; i < toStart; i++) this.deps.startWorker();
+    } else if (decision.desired < observation.workers) {
+      const excess = observation.workers - decision.desired;
+      for (const handle of workers.idle().slice(0, excess)) workers.retire(handle);
+    }
+  }
+
+  private async record(decision: ScalingDecision, observation: Observation): Promise<void> {
+    const record: DecisionRecord = {
+      poolId: this.deps.poolId,
+      at: observation.now,
+      from: observation.workers,
+      to: decision.desired,
+      want: decision.want,
+      reason: decision.reason,
+      detail: decision.detail,
+      observation,
+    };
+    this.deps.events.emit('decision', record);
+    this.deps.logger.info({ from: record.from, to: record.to, reason: record.reason }, `scale ${record.from} → ${record.to}: ${record.detail}`);
+    await this.deps.store.recordDecision(record);
+  }
+}

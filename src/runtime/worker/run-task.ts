@@ -1,0 +1,84 @@
+import { decodePayload, unknownType, validatePayload } from '../../core/envelope.js';
+import type { JsonValue } from '../../core/json.js';
+import type { TaskError } from '../../core/task-record.js';
+import type { AnyTaskType, TaskContext } from '../../core/task-type.js';
+import type { RunTask, WorkerOutcome } from '../ipc/messages.js';
+
+export interface RunningTask {
+  readonly id: string;
+  readonly controller: AbortController;
+}
+
+/**
+ * Decodes, validates and runs one task in this worker process. Bad input ends
+ * here, before any handler runs; a handler that stops because its signal
+ * aborted ends as cancelled, whatever it returned or threw.
+ */
+export async function runTask(
+  task: RunTask,
+  registry: ReadonlyMap<string, AnyTaskType>,
+  maxPayloadBytes: number,
+  running: RunningTask,
+  progress: (value: JsonValue) => void,
+): Promise<WorkerOutcome> {
+  const decoded = decodePayload(task.payload, maxPayloadBytes);
+  if (!decoded.ok) return { kind: 'bad_input', code: decoded.code, message: decoded.message };
+  const taskType = registry.get(task.type);
+  if (!taskType) {
+    const bad = unknownType(task.type, registry.keys());
+    return { kind: 'bad_input', code: bad.code, message: bad.message };
+  }
+  const valid = validatePayload(taskType, decoded.value);
+  if (!valid.ok) return { kind: 'bad_input', code: valid.code, message: valid.message };
+
+  const { signal } = running.controller;
+  const ctx: TaskContext = {
+    id: task.id,
+    attempt: task.attempt,
+    queue: task.queue,
+    ...(task.key === undefined ? {} : { key: task.key }),
+    ...(task.group === undefined ? {} : { group: task.group }),
+    signal,
+    progress,
+  };
+  try {
+    const value: unknown = await taskType.handler(valid.value, ctx);
+    if (signal.aborted) return { kind: 'cancelled' };
+    return toSucceeded(value);
+  } catch (error) {
+    if (signal.aborted) return { kind: 'cancelled' };
+    return { kind: 'failed', error: toTaskError(error) };
+  }
+}
+
+/** The IPC channel serializes as JSON too, so stringifying once is the whole check. */
+function toSucceeded(value: unknown): WorkerOutcome {
+  try {
+    JSON.stringify(value ?? null);
+    return { kind: 'succeeded', result: (value ?? null) as JsonValue };
+  } catch (error) {
+    return {
+      kind: 'failed',
+      error: { name: 'ResultNotSerializable', message: `the handler's result cannot be stored as JSON: ${(error as Error).message}` },
+    };
+  }
+}
+
+export function toTaskError(error: unknown): TaskError {
+  if (error instanceof Error) {
+    const out: TaskError = { name: error.name, message: error.message };
+    if (error.stack) out.stack = error.stack;
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string') out.code = code;
+    return out;
+  }
+  return { name: 'NonError', message: `the handler threw a non-Error value: ${safeString(error)}` };
+}
+
+function safeString(value: unknown): string {
+  try {
+    return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

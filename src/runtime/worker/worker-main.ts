@@ -1,0 +1,114 @@
+/**
+ * The entry point of a worker process, forked by a pool manager. It loads the
+ * user's task module, says hello with the task types it found, then runs one
+ * task at a time as the manager sends them. Everything that decides a task's
+ * fate (retries, time limits, crashes) is the manager's; the worker runs,
+ * answers, and leaves when asked or when its own limits say so.
+ */
+import type { AnyTaskType } from '../../core/task-type.js';
+import { EXIT_TASK_MODULE_INVALID, type FromWorker, type RunTask, type ToWorker, type WorkerConfig } from '../ipc/messages.js';
+import { loadTaskModule } from './load-task-module.js';
+import { startParentWatchdog } from './parent-watchdog.js';
+import { ProgressSender } from './progress-sender.js';
+import { runTask, type RunningTask } from './run-task.js';
+import { readWorkerConfig } from './worker-config.js';
+
+function send(message: FromWorker): void {
+  process.send?.(message);
+}
+
+class WorkerLoop {
+  private current: RunningTask | undefined;
+  private tasksDone = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private leaving = false;
+
+  constructor(
+    private readonly config: WorkerConfig,
+    private readonly registry: ReadonlyMap<string, AnyTaskType>,
+  ) {}
+
+  start(): void {
+    process.on('message', (message: ToWorker) => this.onMessage(message));
+    send({
+      t: 'hello',
+      catalog: [...this.registry.values()].map((taskType) => ({ name: taskType.name, settings: taskType.settings })),
+      rssBytes: process.memoryUsage.rss(),
+    });
+    this.armIdleTimer();
+  }
+
+  private onMessage(message: ToWorker): void {
+    switch (message.t) {
+      case 'run':
+        void this.run(message.task);
+        return;
+      case 'cancel':
+        if (this.current?.id === message.id) this.current.controller.abort(new Error('the task was cancelled'));
+        return;
+      case 'bye':
+        process.exit(0);
+    }
+  }
+
+  private async run(task: RunTask): Promise<void> {
+    this.disarmIdleTimer();
+    const running: RunningTask = { id: task.id, controller: new AbortController() };
+    this.current = running;
+    const progress = new ProgressSender((value) => send({ t: 'progress', id: task.id, value }));
+    const startedAt = Date.now();
+    const cpuBefore = process.cpuUsage();
+    const outcome = await runTask(task, this.registry, this.config.maxPayloadBytes, running, (value) => progress.report(value));
+    const cpu = process.cpuUsage(cpuBefore);
+    progress.flush();
+    this.current = undefined;
+    this.tasksDone++;
+    const rssBytes = process.memoryUsage.rss();
+    const leaving = this.leaveReason(rssBytes);
+    send({
+      t: 'done',
+      id: task.id,
+      outcome,
+      startedAt,
+      finishedAt: Date.now(),
+      cpuMicros: cpu.user + cpu.system,
+      rssBytes,
+      ...(leaving ? { leaving } : {}),
+    });
+    if (leaving) this.leaving = true;
+    else this.armIdleTimer();
+  }
+
+  private leaveReason(rssBytes: number): 'max_tasks' | 'memory' | undefined {
+    if (this.config.maxTasks > 0 && this.tasksDone >= this.config.maxTasks) return 'max_tasks';
+    if (this.config.memoryLimitMb > 0 && rssBytes > this.config.memoryLimitMb * 1024 * 1024) return 'memory';
+    return undefined;
+  }
+
+  private armIdleTimer(): void {
+    if (this.config.idleExitMs <= 0 || this.leaving) return;
+    this.idleTimer = setTimeout(() => send({ t: 'leaving', reason: 'idle' }), this.config.idleExitMs);
+  }
+
+  private disarmIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  startParentWatchdog();
+  // The manager going away closes the channel; a worker never outlives it.
+  process.on('disconnect', () => process.exit(0));
+  const config = readWorkerConfig(process.env);
+  let registry: Map<string, AnyTaskType>;
+  try {
+    registry = await loadTaskModule(config.tasksModule);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(EXIT_TASK_MODULE_INVALID);
+  }
+  new WorkerLoop(config, registry).start();
+}
+
+void main();
