@@ -1,0 +1,91 @@
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import type { PoolSettingsInput } from '../../core/pool-settings.js';
+import { PoolManager } from '../../runtime/pool/pool-manager.js';
+import { backendFrom, withBackendOptions } from '../backend-options.js';
+import { parseCount, parseDuration } from '../format/durations.js';
+
+interface UpOptions {
+  tasks: string;
+  data?: string;
+  queue: string;
+  min: number;
+  max?: number;
+  targetWait?: number;
+  scaleDownWindow?: number;
+  maxTasksPerWorker?: number;
+  idleExit?: number;
+  memoryLimitMb?: number;
+  timeLimit?: number;
+  maxAttempts?: number;
+  maxCrashes?: number;
+  drainGrace?: number;
+  lease?: number;
+  logLevel: string;
+}
+
+export function registerUp(program: Command): void {
+  withBackendOptions(
+    program
+      .command('up')
+      .description('run a pool manager: worker processes that grow and shrink with the queue')
+      .requiredOption('--tasks <module>', 'your task module (a JavaScript file exporting defineTask() results)')
+      .option('--queue <name>', 'the queue to serve', 'default')
+      .option('--min <n>', 'fewest workers, kept even when idle', parseCount, 0)
+      .option('--max <n>', "most workers (default: the machine's cores)", parseCount)
+      .option('--target-wait <duration>', 'start every waiting task within this time (default 1s)', parseDuration)
+      .option('--scale-down-window <duration>', 'retire idle workers only after this long without need (default 10s)', parseDuration)
+      .option('--max-tasks-per-worker <n>', 'recycle a worker after this many tasks (default: never)', parseCount)
+      .option('--idle-exit <duration>', 'a worker idle this long leaves by itself (default: never)', parseDuration)
+      .option('--memory-limit-mb <n>', 'recycle a worker, between tasks, above this resident memory', parseCount)
+      .option('--time-limit <duration>', 'time limit of task types that set none (default 10m)', parseDuration)
+      .option('--max-attempts <n>', 'attempts of task types that set none (default 3)', parseCount)
+      .option('--max-crashes <n>', 'worker deaths before a task is quarantined, for task types that set none (default 3)', parseCount)
+      .option('--drain-grace <duration>', 'on SIGTERM, how long running tasks may finish before they are returned (default 30s)', parseDuration)
+      .option('--lease <duration>', 'how long tasks of a silent pool stay leased before others take them (default 30s)', parseDuration)
+      .option('--log-level <level>', 'debug, info, warn or error', 'info'),
+  ).action((options: UpOptions) => runUp(options));
+}
+
+function settingsFrom(options: UpOptions): PoolSettingsInput {
+  const taskDefaults: NonNullable<PoolSettingsInput['taskDefaults']> = {};
+  if (options.timeLimit !== undefined) taskDefaults.timeLimitMs = options.timeLimit;
+  if (options.maxAttempts !== undefined) taskDefaults.maxAttempts = options.maxAttempts;
+  if (options.maxCrashes !== undefined) taskDefaults.maxCrashes = options.maxCrashes;
+  const settings: PoolSettingsInput = { queue: options.queue, min: options.min, taskDefaults };
+  if (options.max !== undefined) settings.max = options.max;
+  if (options.targetWait !== undefined) settings.targetWaitMs = options.targetWait;
+  if (options.scaleDownWindow !== undefined) settings.scaleDownWindowMs = options.scaleDownWindow;
+  if (options.maxTasksPerWorker !== undefined) settings.maxTasksPerWorker = options.maxTasksPerWorker;
+  if (options.idleExit !== undefined) settings.idleExitMs = options.idleExit;
+  if (options.memoryLimitMb !== undefined) settings.memoryLimitMb = options.memoryLimitMb;
+  if (options.drainGrace !== undefined) settings.drainGraceMs = options.drainGrace;
+  if (options.lease !== undefined) settings.leaseMs = options.lease;
+  return settings;
+}
+
+async function runUp(options: UpOptions): Promise<void> {
+  const logger = pino({ name: 'gaffer', level: options.logLevel }, pino.destination(2));
+  const backend = backendFrom(options);
+  const pool = new PoolManager({ tasks: options.tasks, broker: backend.broker, store: backend.store, settings: settingsFrom(options), logger });
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      logger.info({ signal }, 'draining; send the signal again to return running tasks to the queue at once');
+      void pool.stop();
+    } else {
+      void pool.stop(0);
+    }
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    await pool.start();
+    logger.info({ backend: backend.description, pool: pool.id }, `serving queue "${pool.settings.queue}" with ${pool.settings.min} to ${pool.settings.max} workers`);
+    await new Promise<void>((resolve) => pool.once('stopped', resolve));
+  } finally {
+    await pool.stop();
+    await backend.close();
+  }
+}
