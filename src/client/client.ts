@@ -11,6 +11,7 @@ import {
   type TaskEnvelope,
 } from '../core/envelope.js';
 import { queuedRecordFor, type TaskRecord } from '../core/task-record.js';
+import { newTaskId } from '../core/ids.js';
 import { collectTaskTypes, type AnyTaskType } from '../core/task-type.js';
 import { openBackend } from '../adapters/open-backend.js';
 import type { Broker, CancelResult } from '../ports/broker.js';
@@ -156,7 +157,7 @@ export class GafferClient<Map extends Record<string, AnyTaskType> = UntypedTaskM
       if (!valid.ok) throw new PayloadInvalidError(valid.message);
     }
     const envelope: TaskEnvelope = {
-      id: options.id ?? randomUUID(),
+      id: options.id ?? newTaskId(now),
       queue: options.queue ?? this.defaultQueue,
       type,
       payload: encodePayload(payload, this.maxPayloadBytes),

@@ -1,17 +1,24 @@
 import type Database from 'better-sqlite3';
 
+/** What changed: the broker's tasks, or the store's records. */
+export type ChangeTopic = 'broker' | 'store';
+
 /**
  * Tells listeners that the database may have changed. Writes by this
- * connection are announced directly; writes by other processes show up as a
- * new PRAGMA data_version, which is polled (a few microseconds a call) only
- * while someone listens. SQLite has no cross-process notification, so this
- * short poll is the embedded broker's stand-in for a push from a server.
+ * connection are announced directly, to the listeners of their topic only;
+ * writes by other processes show up as a new PRAGMA data_version (a few
+ * microseconds a call), polled only while someone listens, and wake every
+ * listener. SQLite has no cross-process notification: this short poll is the
+ * embedded broker's stand-in for a push from a server.
  */
 export class ChangeFeed {
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Map<ChangeTopic, Set<() => void>>([
+    ['broker', new Set()],
+    ['store', new Set()],
+  ]);
+  private readonly scheduled = new Set<ChangeTopic>();
   private timer: NodeJS.Timeout | undefined;
   private lastVersion = -1;
-  private scheduled = false;
   private closed = false;
 
   constructor(
@@ -19,29 +26,35 @@ export class ChangeFeed {
     private readonly pollMs: number,
   ) {}
 
-  subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
+  subscribe(topic: ChangeTopic, listener: () => void): () => void {
+    this.listeners.get(topic)!.add(listener);
     this.startPolling();
     return () => {
-      this.listeners.delete(listener);
-      if (this.listeners.size === 0) this.stopPolling();
+      this.listeners.get(topic)!.delete(listener);
+      if (this.size() === 0) this.stopPolling();
     };
   }
 
   /** Announces a write made through this connection; coalesced per turn of the event loop. */
-  notifyLocal(): void {
-    if (this.scheduled || this.listeners.size === 0) return;
-    this.scheduled = true;
+  notifyLocal(topic: ChangeTopic): void {
+    if (this.scheduled.has(topic) || this.listeners.get(topic)!.size === 0) return;
+    this.scheduled.add(topic);
     setImmediate(() => {
-      this.scheduled = false;
-      this.emit();
+      this.scheduled.delete(topic);
+      this.emit(topic);
     });
   }
 
   close(): void {
     this.closed = true;
     this.stopPolling();
-    this.listeners.clear();
+    for (const set of this.listeners.values()) set.clear();
+  }
+
+  private size(): number {
+    let size = 0;
+    for (const set of this.listeners.values()) size += set.size;
+    return size;
   }
 
   private startPolling(): void {
@@ -61,7 +74,8 @@ export class ChangeFeed {
     const version = this.readVersion();
     if (version !== this.lastVersion) {
       this.lastVersion = version;
-      this.emit();
+      this.emit('broker');
+      this.emit('store');
     }
   }
 
@@ -69,7 +83,7 @@ export class ChangeFeed {
     return this.db.pragma('data_version', { simple: true }) as number;
   }
 
-  private emit(): void {
-    for (const listener of [...this.listeners]) listener();
+  private emit(topic: ChangeTopic): void {
+    for (const listener of [...this.listeners.get(topic)!]) listener();
   }
 }

@@ -5,6 +5,8 @@ import type Database from 'better-sqlite3';
  * user_version). broker_* tables belong to the broker adapter and store_*
  * tables to the store adapter; they share the file, never each other's rows.
  */
+// Each index is partial, over the one state it serves, so that a task moving
+// from queued to running to done touches as few index entries as possible.
 const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE broker_tasks (
@@ -29,10 +31,11 @@ const MIGRATIONS: readonly string[] = [
     dead_reason TEXT,
     finished_at INTEGER
   );
-  CREATE INDEX broker_ready ON broker_tasks (queue, seq) WHERE state = 'queued' AND key_blocked = 0;
+  -- Claims walk this index in seq order; run_at rides along so counting what is due needs no table reads.
+  CREATE INDEX broker_ready ON broker_tasks (queue, seq, run_at) WHERE state = 'queued' AND key_blocked = 0;
   CREATE INDEX broker_key_active ON broker_tasks (queue, key, seq) WHERE key IS NOT NULL AND state IN ('queued', 'running');
-  CREATE INDEX broker_active ON broker_tasks (queue, state, key_blocked, run_at) WHERE state IN ('queued', 'running', 'dead');
-  CREATE INDEX broker_leases ON broker_tasks (lease_owner, lease_until) WHERE state = 'running';
+  CREATE INDEX broker_leases ON broker_tasks (lease_owner) WHERE state = 'running';
+  CREATE INDEX broker_dead ON broker_tasks (queue, finished_at) WHERE state = 'dead';
   CREATE INDEX broker_groups ON broker_tasks (grp) WHERE grp IS NOT NULL;
   CREATE INDEX broker_finished ON broker_tasks (finished_at) WHERE state IN ('done', 'cancelled');
   CREATE TABLE broker_queue_counters (

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StorageUnavailableError } from '../../core/errors.js';
 import { ChangeFeed } from './change-feed.js';
+import { GroupCommit } from './group-commit.js';
 import { migrate } from './schema.js';
 
 export interface SqliteDatabaseOptions {
@@ -10,40 +11,60 @@ export interface SqliteDatabaseOptions {
   busyTimeoutMs?: number;
   /** How often other processes' writes are looked for while someone listens. */
   pollMs?: number;
+  /** How long a write transaction gathers writes before it commits (group commit). */
+  commitWindowMs?: number;
 }
 
 /**
  * One connection to the embedded database file, shared by the broker and the
  * store of a process. WAL lets producers in other processes write while a
  * pool reads; synchronous=NORMAL keeps every commit across a kill -9 (only a
- * power loss can take the last ones).
+ * power loss can take the last ones). Writes go through a group commit.
  */
 export class SqliteDatabase {
   readonly changes: ChangeFeed;
   private users = 0;
+  private readonly commits: GroupCommit;
 
   private constructor(
     readonly db: Database.Database,
     readonly file: string,
     pollMs: number,
+    commitWindowMs: number,
+    lockTimeoutMs: number,
   ) {
     this.changes = new ChangeFeed(db, pollMs);
+    this.commits = new GroupCommit(db, commitWindowMs, lockTimeoutMs);
   }
 
   static open(file: string, options: SqliteDatabaseOptions = {}): SqliteDatabase {
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      const db = new Database(file, { timeout: options.busyTimeoutMs ?? 10_000 });
+      const lockTimeoutMs = options.busyTimeoutMs ?? 10_000;
+      const db = new Database(file, { timeout: lockTimeoutMs });
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
+      db.pragma('wal_autocheckpoint = 10000');
       migrate(db);
-      return new SqliteDatabase(db, file, options.pollMs ?? 20);
+      // From here on, writers wait in beginImmediate's own retry loop (see write-lock.ts), never in SQLite's.
+      db.pragma('busy_timeout = 0');
+      return new SqliteDatabase(db, file, options.pollMs ?? 20, options.commitWindowMs ?? 2, lockTimeoutMs);
     } catch (error) {
       throw new StorageUnavailableError(
         `cannot open the gaffer database at ${file}: ${(error as Error).message}; check the path and its permissions, or choose another with --data / GAFFER_DATA`,
         { cause: error },
       );
     }
+  }
+
+  /** Writes in the current group commit; resolves once committed. */
+  write<T>(work: () => T): Promise<T> {
+    return this.commits.write(work);
+  }
+
+  /** Writes in the current group commit; resolves before the commit (see GroupCommit.writeEarly). */
+  writeEarly<T>(work: () => T): Promise<T> {
+    return this.commits.writeEarly(work);
   }
 
   /** Counts an adapter that uses this connection; the last one to release it closes it. */
@@ -55,6 +76,7 @@ export class SqliteDatabase {
   release(): void {
     this.users--;
     if (this.users <= 0 && this.db.open) {
+      this.commits.flush();
       this.changes.close();
       this.db.close();
     }

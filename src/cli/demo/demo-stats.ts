@@ -7,7 +7,9 @@ export class DemoStats {
   finishedRanges = 0;
   foundNonces = 0;
   stoppedWhileRunning = 0;
+  /** Cancelled before a worker began them: in the queue, or waiting in a worker's lookahead slot. */
   cancelledBeforeStart = 0;
+  rangesEnqueued = 0;
   cpuMicros = 0;
   hashes = 0;
   workersStarted = 0;
@@ -36,13 +38,17 @@ export class DemoStats {
           this.foundNonces++;
           if (event.group) this.wonAt.set(event.group, now);
         }
-      } else if (event.state === 'cancelled') {
+      } else if (event.state === 'cancelled' && (event.cpuMicros ?? 1) > 0) {
         this.stoppedWhileRunning++;
         const won = event.group === undefined ? undefined : this.wonAt.get(event.group);
         if (won !== undefined) this.stopDelays.push(now - won);
       }
     });
-    pool.on('tasks-cancelled', ({ ids }) => (this.cancelledBeforeStart += ids.length));
+  }
+
+  /** Every range ran, was stopped while running, or was cancelled before it began: the last is the rest. */
+  settleCounts(): void {
+    this.cancelledBeforeStart = this.rangesEnqueued - this.finishedRanges - this.stoppedWhileRunning;
   }
 
   /** Hashes per second over about the last second. */

@@ -89,7 +89,7 @@ export async function runDemo(options: DemoOptions, out: NodeJS.WriteStream = pr
     const chain = await mineBlocks(client, {
       blocks: options.blocks,
       difficulty: options.difficulty,
-      onBatch: () => {},
+      onBatch: (_index, ranges) => (stats.rangesEnqueued += ranges),
       onBlock: (block) => {
         blocksFound++;
         view.event(`block ${block.index} found: nonce ${block.nonce}, hash ${block.hash.slice(0, 16)}… in ${formatDuration(block.ms)}`);
@@ -99,6 +99,7 @@ export async function runDemo(options: DemoOptions, out: NodeJS.WriteStream = pr
     await waitForMinimum(pool, options.min, options.scaleDownWindowMs + 15_000);
     await render();
     clearInterval(refresher);
+    stats.settleCounts();
     view.close();
     out.write(
       `${formatSummary({ chain, stats, cores, miningMs, startedAt, finalWorkers: pool.snapshot().workers.length, min: options.min })}\n`,

@@ -16,8 +16,12 @@ export interface RunTask {
 }
 
 export type ToWorker =
+  /** Run it now, or next if busy (one task of lookahead). */
   | { t: 'run'; task: RunTask }
+  /** Stop it if it runs, drop it if it waits; either way answer 'done' with a cancelled outcome. */
   | { t: 'cancel'; id: string }
+  /** Give back the waiting task, if it has not started: answer 'withdrawn'. */
+  | { t: 'withdraw'; id: string }
   /** Leave now: the manager retires this worker (it is idle). */
   | { t: 'bye' };
 
@@ -50,7 +54,9 @@ export type FromWorker =
       leaving?: LeaveReason;
     }
   /** An idle worker asks to leave; ignored if a task is already on its way to it. */
-  | { t: 'leaving'; reason: 'idle' };
+  | { t: 'leaving'; reason: 'idle' }
+  /** The waiting task was given back unstarted. */
+  | { t: 'withdrawn'; id: string };
 
 /** Exit code of a worker that could not load its task module. */
 export const EXIT_TASK_MODULE_INVALID = 78;

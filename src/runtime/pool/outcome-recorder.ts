@@ -11,6 +11,11 @@ export type FinalOutcome =
   | { kind: 'timeout'; timeLimitMs: number }
   | { kind: 'crashed'; pid: number; exitCode: number | null; signal: string | null; stderrTail: string };
 
+export interface RunInfo {
+  workerPid: number;
+  startedAt: number;
+}
+
 export interface Settled {
   state: TaskState;
   retryInMs?: number;
@@ -30,15 +35,15 @@ export class OutcomeRecorder {
     private readonly random: () => number = Math.random,
   ) {}
 
-  async settle(delivery: Delivery, outcome: FinalOutcome, settings: ResolvedTaskSettings, now: number, workerPid?: number): Promise<Settled> {
-    const base = this.base(delivery, workerPid);
+  async settle(delivery: Delivery, outcome: FinalOutcome, settings: ResolvedTaskSettings, now: number, run: RunInfo): Promise<Settled> {
+    const base = { ...this.base(delivery, run.workerPid), startedAt: run.startedAt };
     switch (outcome.kind) {
       case 'succeeded':
         await this.store.updateTasks([{ ...base, state: 'succeeded', result: outcome.result, finishedAt: now }]);
         await this.broker.complete(delivery, 'succeeded');
         return { state: 'succeeded' };
       case 'cancelled':
-        return this.cancelled(delivery, now, workerPid);
+        return this.cancelled(delivery, now, run.workerPid);
       case 'bad_input':
         return this.dead(delivery, base, { kind: 'bad_input', code: outcome.code, message: outcome.message }, now);
       case 'failed':

@@ -121,6 +121,7 @@ export class PoolManager extends EventEmitter<PoolEvents> {
     this.every(this.settings.tickMs, () => {
       this.dispatcher.pump();
       void this.scaler.evaluate();
+      return this.dispatcher.recordStarts();
     });
     this.every(HEARTBEAT_MS, () => this.heartbeat());
     this.every(Math.max(500, Math.floor(this.settings.leaseMs / 3)), () => this.broker.renewLeases(this.id, this.settings.leaseMs));
@@ -246,6 +247,9 @@ export class PoolManager extends EventEmitter<PoolEvents> {
         return;
       case 'leaving':
         if (handle.state === 'idle') this.workers.retire(handle);
+        return;
+      case 'withdrawn':
+        this.dispatcher.onWithdrawn(handle, message.id);
         return;
     }
   }

@@ -10,10 +10,13 @@ export type ExitCause = 'retired' | 'timeout' | 'cancelled' | 'drained' | 'start
 export interface Assignment {
   readonly delivery: Delivery;
   readonly settings: ResolvedTaskSettings;
-  readonly dispatchedAt: number;
+  /** When the task started (or, while it waits in the worker's lookahead slot, when it was sent). */
+  startedAt: number;
   timeLimitTimer: NodeJS.Timeout | undefined;
   cancelTimer: NodeJS.Timeout | undefined;
   cancelling: boolean;
+  /** Asked back from the lookahead slot; the answer (withdrawn, or a start) is on its way. */
+  withdrawing: boolean;
 }
 
 /** The manager's view of one worker process. */
@@ -22,7 +25,10 @@ export class WorkerHandle {
   readyAt: number | undefined;
   tasksDone = 0;
   rssBytes: number | undefined;
+  /** The task it runs. */
   assignment: Assignment | undefined;
+  /** The task it runs next (lookahead): sent while it is busy, started the moment it is done. */
+  next: Assignment | undefined;
   exitCause: ExitCause | undefined;
   idleSince: number;
   exited = false;
@@ -54,13 +60,20 @@ export class WorkerHandle {
     clearTimeout(this.assignment.cancelTimer);
   }
 
+  /** The assignment (running, or waiting in the lookahead slot) of a task id. */
+  holding(id: string): Assignment | undefined {
+    if (this.assignment?.delivery.envelope.id === id) return this.assignment;
+    if (this.next?.delivery.envelope.id === id) return this.next;
+    return undefined;
+  }
+
   snapshot(): WorkerSnapshot {
     const snapshot: WorkerSnapshot = { pid: this.pid, state: this.state, tasksDone: this.tasksDone, startedAt: this.startedAt };
     if (this.rssBytes !== undefined) snapshot.rssBytes = this.rssBytes;
     if (this.assignment) {
       snapshot.taskId = this.assignment.delivery.envelope.id;
       snapshot.taskType = this.assignment.delivery.envelope.type;
-      snapshot.taskStartedAt = this.assignment.dispatchedAt;
+      snapshot.taskStartedAt = this.assignment.startedAt;
     }
     return snapshot;
   }

@@ -13,15 +13,24 @@ import { ProgressSender } from './progress-sender.js';
 import { runTask, type RunningTask } from './run-task.js';
 import { readWorkerConfig } from './worker-config.js';
 
+/** Wall-clock time with sub-millisecond precision, comparable with the manager's (same machine). */
+function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 function send(message: FromWorker): void {
   process.send?.(message);
 }
 
 class WorkerLoop {
   private current: RunningTask | undefined;
+  /** Tasks sent ahead while one runs (the manager's lookahead); each starts when the one before is done. */
+  private readonly waiting: RunTask[] = [];
   private tasksDone = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private leaving = false;
+  private rssBytes = process.memoryUsage.rss();
+  private rssReadAt = Date.now();
 
   constructor(
     private readonly config: WorkerConfig,
@@ -33,7 +42,7 @@ class WorkerLoop {
     send({
       t: 'hello',
       catalog: [...this.registry.values()].map((taskType) => ({ name: taskType.name, settings: taskType.settings })),
-      rssBytes: process.memoryUsage.rss(),
+      rssBytes: this.rssBytes,
     });
     this.armIdleTimer();
   }
@@ -41,10 +50,18 @@ class WorkerLoop {
   private onMessage(message: ToWorker): void {
     switch (message.t) {
       case 'run':
-        void this.run(message.task);
+        if (this.current || this.waiting.length > 0) this.waiting.push(message.task);
+        else void this.run(message.task);
         return;
       case 'cancel':
         if (this.current?.id === message.id) this.current.controller.abort(new Error('the task was cancelled'));
+        else if (this.takeWaiting(message.id)) {
+          const now = epochMs();
+          send({ t: 'done', id: message.id, outcome: { kind: 'cancelled' }, startedAt: now, finishedAt: now, cpuMicros: 0, rssBytes: this.rssBytes });
+        }
+        return;
+      case 'withdraw':
+        if (this.takeWaiting(message.id)) send({ t: 'withdrawn', id: message.id });
         return;
       case 'bye':
         process.exit(0);
@@ -56,27 +73,56 @@ class WorkerLoop {
     const running: RunningTask = { id: task.id, controller: new AbortController() };
     this.current = running;
     const progress = new ProgressSender((value) => send({ t: 'progress', id: task.id, value }));
-    const startedAt = Date.now();
+    const startedAt = epochMs();
     const cpuBefore = process.cpuUsage();
     const outcome = await runTask(task, this.registry, this.config.maxPayloadBytes, running, (value) => progress.report(value));
     const cpu = process.cpuUsage(cpuBefore);
     progress.flush();
     this.current = undefined;
     this.tasksDone++;
-    const rssBytes = process.memoryUsage.rss();
+    const rssBytes = this.residentMemory();
     const leaving = this.leaveReason(rssBytes);
+    // Sent before the result, so the manager never takes a withdrawn task for a started one.
+    if (leaving) for (const waiting of this.waiting.splice(0)) send({ t: 'withdrawn', id: waiting.id });
     send({
       t: 'done',
       id: task.id,
       outcome,
       startedAt,
-      finishedAt: Date.now(),
+      finishedAt: epochMs(),
       cpuMicros: cpu.user + cpu.system,
       rssBytes,
       ...(leaving ? { leaving } : {}),
     });
-    if (leaving) this.leaving = true;
+    if (leaving) {
+      this.leaving = true;
+    } else {
+      // The next task starts on the next turn, after any cancel or withdraw already on its way.
+      setImmediate(() => this.startNext());
+    }
+  }
+
+  private startNext(): void {
+    if (this.current) return;
+    const next = this.waiting.shift();
+    if (next) void this.run(next);
     else this.armIdleTimer();
+  }
+
+  private takeWaiting(id: string): boolean {
+    const index = this.waiting.findIndex((task) => task.id === id);
+    if (index >= 0) this.waiting.splice(index, 1);
+    return index >= 0;
+  }
+
+  /** Reading it costs a file read (/proc): once a second is enough, unless a memory limit is checked after every task. */
+  private residentMemory(): number {
+    const now = Date.now();
+    if (this.config.memoryLimitMb > 0 || now - this.rssReadAt >= 1000) {
+      this.rssBytes = process.memoryUsage.rss();
+      this.rssReadAt = now;
+    }
+    return this.rssBytes;
   }
 
   private leaveReason(rssBytes: number): 'max_tasks' | 'memory' | undefined {

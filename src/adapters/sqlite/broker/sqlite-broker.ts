@@ -64,43 +64,43 @@ export class SqliteBroker implements Broker {
   }
 
   async enqueue(tasks: readonly TaskEnvelope[]): Promise<EnqueueResult[]> {
-    const results = this.ops.enqueue(tasks);
+    const results = await this.database.write(() => this.ops.enqueue(tasks));
     this.announce(results.some((result) => result.created));
     return results;
   }
 
   async claim(request: ClaimRequest): Promise<Delivery[]> {
-    return this.ops.claim(request, this.clock.now());
+    return this.database.writeEarly(() => this.ops.claim(request, this.clock.now()));
   }
 
   async complete(delivery: Delivery, outcome: 'succeeded' | 'cancelled'): Promise<void> {
-    this.announce(this.ops.complete(delivery, outcome, this.clock.now()) && delivery.envelope.key !== undefined);
+    this.announce((await this.database.write(() => this.ops.complete(delivery, outcome, this.clock.now()))) && delivery.envelope.key !== undefined);
   }
 
   async retry(delivery: Delivery, options: RetryOptions): Promise<void> {
-    this.announce(this.ops.retry(delivery, options, this.clock.now()));
+    this.announce(await this.database.write(() => this.ops.retry(delivery, options, this.clock.now())));
   }
 
   async deadLetter(delivery: Delivery, reason: DeadReason): Promise<void> {
-    this.announce(this.ops.deadLetter(delivery, reason, this.clock.now()) && delivery.envelope.key !== undefined);
+    this.announce((await this.database.write(() => this.ops.deadLetter(delivery, reason, this.clock.now()))) && delivery.envelope.key !== undefined);
   }
 
   async release(deliveries: readonly Delivery[]): Promise<void> {
-    this.announce(this.ops.release(deliveries) > 0);
+    this.announce((await this.database.write(() => this.ops.release(deliveries))) > 0);
   }
 
   async renewLeases(owner: string, leaseMs: number): Promise<void> {
-    this.ops.renewLeases(owner, this.clock.now() + leaseMs);
+    await this.database.write(() => this.ops.renewLeases(owner, this.clock.now() + leaseMs));
   }
 
   async reclaim(selector: { owner: string } | { expiredBefore: number }): Promise<number> {
-    const reclaimed = this.ops.reclaim(selector);
+    const reclaimed = await this.database.write(() => this.ops.reclaim(selector));
     this.announce(reclaimed > 0);
     return reclaimed;
   }
 
   async cancel(selector: CancelSelector): Promise<CancelResult[]> {
-    const results = this.ops.cancel(selector, this.clock.now());
+    const results = await this.database.write(() => this.ops.cancel(selector, this.clock.now()));
     this.announce(results.some((result) => result.outcome === 'cancelled' || result.outcome === 'stopping'));
     return results;
   }
@@ -122,21 +122,21 @@ export class SqliteBroker implements Broker {
   }
 
   async retryDead(selector: DeadLetterSelector): Promise<TaskEnvelope[]> {
-    const envelopes = this.ops.retryDead(selector, this.clock.now());
+    const envelopes = await this.database.write(() => this.ops.retryDead(selector, this.clock.now()));
     this.announce(envelopes.length > 0);
     return envelopes;
   }
 
   async purgeDead(selector: DeadLetterSelector): Promise<string[]> {
-    return this.ops.purgeDead(selector);
+    return this.database.write(() => this.ops.purgeDead(selector));
   }
 
   async prune(retention: Retention): Promise<number> {
-    return this.ops.prune(retention);
+    return this.database.write(() => this.ops.prune(retention));
   }
 
   subscribe(listener: () => void): () => void {
-    return this.database.changes.subscribe(listener);
+    return this.database.changes.subscribe('broker', listener);
   }
 
   async close(): Promise<void> {
@@ -147,6 +147,6 @@ export class SqliteBroker implements Broker {
 
   /** Wakes this process's listeners (a pool in the same process) without waiting for the poll. */
   private announce(changed: boolean): void {
-    if (changed) this.database.changes.notifyLocal();
+    if (changed) this.database.changes.notifyLocal('broker');
   }
 }

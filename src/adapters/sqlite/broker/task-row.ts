@@ -24,7 +24,12 @@ export interface BrokerTaskRow {
   finished_at: number | null;
 }
 
-export function toEnvelope(row: BrokerTaskRow): TaskEnvelope {
+/** The columns a claim returns: what a delivery needs, nothing more. */
+export const CLAIMED_COLUMNS = 'seq, id, queue, type, payload, key, grp, race, run_at, enqueued_at, attempts, deaths, cancel_requested';
+
+export type ClaimedRow = Pick<BrokerTaskRow, 'seq' | 'id' | 'queue' | 'type' | 'payload' | 'key' | 'grp' | 'race' | 'run_at' | 'enqueued_at' | 'attempts' | 'deaths' | 'cancel_requested'>;
+
+export function toEnvelope(row: ClaimedRow): TaskEnvelope {
   const envelope: TaskEnvelope = { id: row.id, queue: row.queue, type: row.type, payload: row.payload, enqueuedAt: row.enqueued_at };
   if (row.key !== null) envelope.key = row.key;
   if (row.grp !== null) envelope.group = row.grp;
@@ -34,7 +39,7 @@ export function toEnvelope(row: BrokerTaskRow): TaskEnvelope {
 }
 
 /** The tag names the row and the lease owner, so a late ack from a pool that lost its lease changes nothing. */
-export function toDelivery(row: BrokerTaskRow, owner: string): Delivery {
+export function toDelivery(row: ClaimedRow, owner: string): Delivery {
   return {
     tag: `${row.seq}:${owner}`,
     envelope: toEnvelope(row),

@@ -24,15 +24,15 @@ export class SqliteStore implements Store {
   }
 
   async recordEnqueued(records: readonly TaskRecord[]): Promise<void> {
-    this.tasks.insert(records, this.clock.now());
+    await this.database.write(() => this.tasks.insert(records, this.clock.now()));
   }
 
   async replaceTasks(records: readonly TaskRecord[]): Promise<void> {
-    this.tasks.replace(records, this.clock.now());
+    await this.database.write(() => this.tasks.replace(records, this.clock.now()));
   }
 
   async updateTasks(updates: readonly TaskUpdate[]): Promise<void> {
-    if (this.tasks.update(updates, this.clock.now())) this.database.changes.notifyLocal();
+    if (await this.database.write(() => this.tasks.update(updates, this.clock.now()))) this.database.changes.notifyLocal('store');
   }
 
   async getTasks(ids: readonly string[]): Promise<TaskRecord[]> {
@@ -51,7 +51,7 @@ export class SqliteStore implements Store {
       }
       if (pending.size === 0) stop();
     };
-    const unsubscribe = this.database.changes.subscribe(check);
+    const unsubscribe = this.database.changes.subscribe('store', check);
     const stop = () => {
       stopped = true;
       unsubscribe();
@@ -61,19 +61,19 @@ export class SqliteStore implements Store {
   }
 
   async reportPool(snapshot: PoolSnapshot): Promise<void> {
-    this.pools.report(snapshot);
+    await this.database.write(() => this.pools.report(snapshot));
   }
 
   async removePool(poolId: string): Promise<void> {
-    this.pools.remove(poolId);
+    await this.database.write(() => this.pools.remove(poolId));
   }
 
   async listPools(): Promise<PoolSnapshot[]> {
-    return this.pools.listLive(this.clock.now());
+    return this.database.write(() => this.pools.listLive(this.clock.now()));
   }
 
   async recordDecision(decision: DecisionRecord): Promise<void> {
-    this.decisions.record(decision);
+    await this.database.write(() => this.decisions.record(decision));
   }
 
   async listDecisions(filter: { limit: number; poolId?: string }): Promise<DecisionRecord[]> {
@@ -81,7 +81,7 @@ export class SqliteStore implements Store {
   }
 
   async prune(retention: Retention): Promise<number> {
-    return this.tasks.prune(retention);
+    return this.database.write(() => this.tasks.prune(retention));
   }
 
   async close(): Promise<void> {

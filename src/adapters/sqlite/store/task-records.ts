@@ -44,6 +44,15 @@ export function taskRecordOperations(db: Database.Database): TaskRecordOperation
       SELECT id FROM store_tasks WHERE finished_at IS NOT NULL ORDER BY finished_at LIMIT ?
     )`);
 
+  // One update is one statement, atomic by itself; more need a savepoint.
+  const updateOne = (update: TaskUpdate, now: number): boolean => {
+    upsert.run(toParams(update, now));
+    return isFinalState(update.state);
+  };
+  const updateMany = db.transaction((updates: readonly TaskUpdate[], now: number) =>
+    updates.map((update) => updateOne(update, now)).some(Boolean),
+  );
+
   return {
     insert: db.transaction((records: readonly TaskRecord[], now: number) => {
       for (const record of records) insert.run(toParams(record, now));
@@ -51,14 +60,7 @@ export function taskRecordOperations(db: Database.Database): TaskRecordOperation
     replace: db.transaction((records: readonly TaskRecord[], now: number) => {
       for (const record of records) replace.run(toParams(record, now));
     }),
-    update: db.transaction((updates: readonly TaskUpdate[], now: number) => {
-      let final = false;
-      for (const update of updates) {
-        upsert.run(toParams(update, now));
-        final ||= isFinalState(update.state);
-      }
-      return final;
-    }),
+    update: (updates: readonly TaskUpdate[], now: number) => (updates.length === 1 ? updateOne(updates[0]!, now) : updateMany(updates, now)),
     get: (ids: readonly string[]): TaskRecord[] => (select.all(JSON.stringify(ids)) as StoreTaskRow[]).map(toTaskRecord),
     getFinal: (ids: readonly string[]): TaskRecord[] => (selectFinal.all(JSON.stringify(ids)) as StoreTaskRow[]).map(toTaskRecord),
     prune: db.transaction((retention: Retention) => {

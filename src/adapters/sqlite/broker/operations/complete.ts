@@ -3,16 +3,23 @@ import type { Delivery } from '../../../../ports/broker.js';
 import { parseTag } from '../task-row.js';
 import { keyHeadOperation } from './key-head.js';
 
-/** Acks a delivery held by its owner: the task is done (or cancelled) and its key moves on. */
+/**
+ * Acks a delivery held by its owner: the task is done (or cancelled) and its
+ * key moves on. Without a key it is one statement, which needs no savepoint.
+ */
 export function completeOperation(db: Database.Database): (delivery: Delivery, outcome: 'succeeded' | 'cancelled', now: number) => boolean {
   const finish = db.prepare(`
-    UPDATE broker_tasks SET state = @state, finished_at = @now, lease_owner = NULL, lease_until = NULL
-    WHERE seq = @seq AND lease_owner = @owner AND state = 'running'`);
+    UPDATE broker_tasks SET state = ?, finished_at = ?, lease_owner = NULL, lease_until = NULL
+    WHERE seq = ? AND lease_owner = ? AND state = 'running'`);
   const keyHead = keyHeadOperation(db);
-  return db.transaction((delivery: Delivery, outcome: 'succeeded' | 'cancelled', now: number) => {
-    const lease = parseTag(delivery.tag);
-    const { changes } = finish.run({ ...lease, now, state: outcome === 'succeeded' ? 'done' : 'cancelled' });
-    if (changes > 0) keyHead(delivery.envelope.queue, delivery.envelope.key ?? null);
-    return changes > 0;
+  const complete = (delivery: Delivery, outcome: 'succeeded' | 'cancelled', now: number): boolean => {
+    const { seq, owner } = parseTag(delivery.tag);
+    return finish.run(outcome === 'succeeded' ? 'done' : 'cancelled', now, seq, owner).changes > 0;
+  };
+  const completeKeyed = db.transaction((delivery: Delivery, outcome: 'succeeded' | 'cancelled', now: number) => {
+    const done = complete(delivery, outcome, now);
+    if (done) keyHead(delivery.envelope.queue, delivery.envelope.key ?? null);
+    return done;
   });
+  return (delivery, outcome, now) => (delivery.envelope.key === undefined ? complete : completeKeyed)(delivery, outcome, now);
 }

@@ -18,6 +18,6 @@ export function reclaimOperation(db: Database.Database): (selector: { owner: str
     WHERE lease_owner = ? AND state = 'running'`);
   const expired = db.prepare(`
     UPDATE broker_tasks SET state = 'queued', lease_owner = NULL, lease_until = NULL
-    WHERE state = 'running' AND lease_until < ?`);
+    WHERE state = 'running' AND lease_owner IS NOT NULL AND lease_until < ?`);
   return (selector) => ('owner' in selector ? byOwner.run(selector.owner) : expired.run(selector.expiredBefore)).changes;
 }

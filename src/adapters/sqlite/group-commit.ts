@@ -1,0 +1,116 @@
+import type Database from 'better-sqlite3';
+import { beginImmediate } from './write-lock.js';
+
+/** How long after another process's commit the pool keeps pausing between its own transactions. */
+const SHARED_FOR_MS = 1000;
+
+type Waiter = { resolve(): void; reject(error: unknown): void };
+
+/**
+ * Group commit for one connection. Writes run at once inside a transaction
+ * that stays open for `windowMs` and then commits, so a busy pool pays for
+ * one commit (its WAL pages and syscalls) per window instead of one per
+ * write. While other processes write too (PRAGMA data_version, read at each
+ * commit, moves only for other connections' commits), the lock stays free
+ * after each commit until the end of the current turn of the event loop, and
+ * writes that arrive meanwhile wait for the next transaction: producers get
+ * their turn even while the pool is at full speed. Alone, the pool does not
+ * pay for that pause.
+ *
+ * A write must be one statement or a db.transaction() function (a savepoint
+ * inside the batch), so that one that throws is undone alone.
+ */
+export class GroupCommit {
+  private phase: 'idle' | 'open' | 'yielding' = 'idle';
+  private waiters: Waiter[] = [];
+  private readonly deferred: Array<() => void> = [];
+  private seenVersion = -1;
+  private sharedUntil = 0;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly windowMs: number,
+    private readonly lockTimeoutMs: number,
+  ) {}
+
+  /** Runs `work` in the batch; resolves once its transaction is committed ("resolved" means durable). */
+  write<T>(work: () => T): Promise<T> {
+    return this.schedule(work, true);
+  }
+
+  /**
+   * Runs `work` in the batch and resolves before the commit. Only for writes
+   * whose loss in a crash is harmless: a claim that never committed leaves its
+   * task queued, to be claimed again.
+   */
+  writeEarly<T>(work: () => T): Promise<T> {
+    return this.schedule(work, false);
+  }
+
+  /** Commits what is pending now (before the connection closes). */
+  flush(): void {
+    this.commit();
+    this.resume();
+    this.commit();
+  }
+
+  private schedule<T>(work: () => T, durable: boolean): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const run = () => {
+        try {
+          if (this.phase === 'idle') this.open();
+          const result = work();
+          if (durable) this.waiters.push({ resolve: () => resolve(result), reject });
+          else resolve(result);
+        } catch (error) {
+          reject(error);
+        }
+      };
+      if (this.phase === 'yielding') this.deferred.push(run);
+      else run();
+    });
+  }
+
+  private open(): void {
+    beginImmediate(this.db, this.lockTimeoutMs);
+    this.phase = 'open';
+    setTimeout(() => this.commit(), this.windowMs);
+  }
+
+  private commit(): void {
+    if (this.phase !== 'open') return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    this.phase = 'idle';
+    if (!this.db.open) return;
+    if (this.othersWrite()) {
+      this.phase = 'yielding';
+      setImmediate(() => this.resume());
+    }
+    try {
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      waiters.forEach((waiter) => waiter.reject(error));
+      return;
+    }
+    waiters.forEach((waiter) => waiter.resolve());
+  }
+
+  /** Whether another connection committed within the last second. */
+  private othersWrite(): boolean {
+    const version = this.db.pragma('data_version', { simple: true }) as number;
+    const now = Date.now();
+    if (version !== this.seenVersion) {
+      if (this.seenVersion !== -1) this.sharedUntil = now + SHARED_FOR_MS;
+      this.seenVersion = version;
+    }
+    return now < this.sharedUntil;
+  }
+
+  private resume(): void {
+    if (this.phase !== 'yielding') return;
+    this.phase = 'idle';
+    this.deferred.splice(0).forEach((run) => run());
+  }
+}

@@ -1,0 +1,34 @@
+import type Database from 'better-sqlite3';
+import { StorageUnavailableError } from '../../core/errors.js';
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Takes the database's write lock (BEGIN IMMEDIATE), retrying every few tens
+ * of microseconds while another process holds it. SQLite's own busy handler
+ * sleeps a millisecond and more between tries: a process that writes often
+ * (a busy pool) would almost never be caught between two of its
+ * transactions, and a producer in another process would starve. The
+ * connection runs with busy_timeout = 0 once open (reads never wait in WAL
+ * mode), so only this one statement retries.
+ */
+export function beginImmediate(db: Database.Database, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+      if (Date.now() >= deadline) {
+        throw new StorageUnavailableError(
+          `the database stayed locked by another process for ${timeoutMs} ms; check for a stuck gaffer process using the same --data`,
+          { cause: error },
+        );
+      }
+      // 20 to 100 µs at first, jittered so that two waiting processes do not march in step; up to 1 ms later.
+      const ceilingMs = Math.min(1, 0.1 * 2 ** Math.floor(attempt / 50));
+      Atomics.wait(sleeper, 0, 0, 0.02 + Math.random() * (ceilingMs - 0.02));
+    }
+  }
+}
