@@ -13,7 +13,8 @@ const { version } = createRequire(import.meta.url)('../../../package.json') as {
 const program = new Command('gaffer')
   .description('a task queue whose pool of worker processes grows and shrinks with the work that is waiting')
   .version(version)
-  .showHelpAfterError('(run with --help for usage)');
+  // Usage errors read like gaffer's own: one line, "gaffer: ...".
+  .configureOutput({ outputError: (text, write) => write(`gaffer: ${text.replace(/^error: /, '')}`) });
 
 registerUp(program);
 registerDemo(program);

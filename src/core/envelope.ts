@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatIssues } from './validation-issues.js';
 import { EnqueueOptionsError, PayloadInvalidError, PayloadTooLargeError } from './errors.js';
 import type { BadInputCode } from './task-record.js';
 import type { AnyTaskType } from './task-type.js';
@@ -46,7 +47,7 @@ export type EnqueueOptions = z.infer<typeof enqueueOptionsSchema>;
 
 export function parseEnqueueOptions(options: unknown): EnqueueOptions {
   const parsed = enqueueOptionsSchema.safeParse(options ?? {});
-  if (!parsed.success) throw new EnqueueOptionsError(`invalid enqueue options: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) throw new EnqueueOptionsError(`invalid enqueue options: ${formatIssues(parsed.error)}`);
   return parsed.data;
 }
 
@@ -93,11 +94,4 @@ export function validatePayload(taskType: AnyTaskType, value: unknown): Checked<
 
 export function unknownType(type: string, known: Iterable<string>): BadInput {
   return { ok: false, code: 'unknown_type', message: `unknown task type "${type}"; the task module defines: ${[...known].join(', ') || '(none)'}` };
-}
-
-function formatIssues(error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => (issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message))
-    .join('; ');
 }

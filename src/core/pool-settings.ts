@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatIssues } from './validation-issues.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_QUEUE, queueNameSchema } from './envelope.js';
 import type { BackoffSettings } from './backoff.js';
@@ -58,7 +59,7 @@ export type PoolSettings = Omit<z.output<typeof poolSettingsSchema>, 'max'> & { 
 
 export function parsePoolSettings(input: PoolSettingsInput, cores: number): PoolSettings {
   const parsed = poolSettingsSchema.safeParse(input);
-  if (!parsed.success) throw new ConfigError(`invalid pool settings: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) throw new ConfigError(`invalid pool settings: ${formatIssues(parsed.error)}`);
   const settings = parsed.data;
   const max = settings.max ?? Math.max(1, cores);
   if (settings.min > max) {
@@ -75,6 +76,9 @@ export function resolveTaskSettings(own: TaskTypeSettings, defaults: ResolvedTas
     timeLimitMs: own.timeLimitMs ?? defaults.timeLimitMs,
     maxAttempts: own.maxAttempts ?? defaults.maxAttempts,
     maxCrashes: own.maxCrashes ?? defaults.maxCrashes,
-    backoff: { ...defaults.backoff, ...own.backoff },
+    backoff: {
+      baseMs: own.backoff?.baseMs ?? defaults.backoff.baseMs,
+      maxMs: own.backoff?.maxMs ?? defaults.backoff.maxMs,
+    },
   };
 }

@@ -105,7 +105,8 @@ function workersNeeded(obs: Observation, settings: ScalingSettings): Need {
       backlogDetail = `${state}, service time not known yet: a worker per task`;
     } else {
       const toMeetWait = Math.ceil((ready * serviceMs) / settings.targetWaitMs);
-      forBacklog = Math.min(running + ready, Math.max(running, toMeetWait));
+      // At least one: tasks that take (about) no time still need a worker to run them.
+      forBacklog = Math.min(running + ready, Math.max(running, toMeetWait, 1));
       backlogDetail = `${state}, ~${formatMs(serviceMs)} each: ${forBacklog} worker(s) start them within ${formatMs(settings.targetWaitMs)}`;
     }
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatIssues } from './validation-issues.js';
 import { TaskDefinitionError, TaskModuleError } from './errors.js';
 import type { BackoffSettings } from './backoff.js';
 import type { JsonValue } from './json.js';
@@ -74,7 +75,7 @@ export function defineTask<const Name extends string, Schema extends z.ZodType, 
   }
   const parsed = settingsSchema.safeParse(settings);
   if (!parsed.success) {
-    throw new TaskDefinitionError(`task "${name}" has invalid settings: ${z.prettifyError(parsed.error)}`);
+    throw new TaskDefinitionError(`task "${name}" has invalid settings: ${formatIssues(parsed.error)}`);
   }
   return {
     [TASK_TYPE]: true,

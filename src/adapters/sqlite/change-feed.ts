@@ -29,10 +29,22 @@ export class ChangeFeed {
   subscribe(topic: ChangeTopic, listener: () => void): () => void {
     this.listeners.get(topic)!.add(listener);
     this.startPolling();
+    this.holdProcess();
     return () => {
       this.listeners.get(topic)!.delete(listener);
       if (this.size() === 0) this.stopPolling();
+      else this.holdProcess();
     };
+  }
+
+  /**
+   * Someone waiting for a task's result keeps the process alive, as any
+   * awaited promise should; a pool's own subscription does not (the pool has
+   * its own timers).
+   */
+  private holdProcess(): void {
+    if (this.listeners.get('store')!.size > 0) this.timer?.ref();
+    else this.timer?.unref();
   }
 
   /** Announces a write made through this connection; coalesced per turn of the event loop. */

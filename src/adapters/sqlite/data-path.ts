@@ -9,7 +9,8 @@ export const DATABASE_FILE = 'gaffer.db';
  * ./.gaffer/gaffer.db by default.
  */
 export function resolveDatabasePath(data: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const chosen = data ?? env.GAFFER_DATA ?? DEFAULT_DATA_DIR;
+  // An empty value counts as unset, as most tools treat empty variables.
+  const chosen = data || env.GAFFER_DATA || DEFAULT_DATA_DIR;
   const resolved = path.resolve(chosen);
   return /\.(db|sqlite3?)$/i.test(resolved) ? resolved : path.join(resolved, DATABASE_FILE);
 }

@@ -7,7 +7,11 @@ const SHARED_FOR_MS = 1000;
 type Waiter = { resolve(): void; reject(error: unknown): void };
 
 /**
- * Group commit for one connection. Writes run at once inside a transaction
+ * Group commit for one connection, for a pool manager's own process (whose
+ * event loop never runs user code). With a window of 0, the default for
+ * everyone else, each write is its own transaction.
+ *
+ * Writes run at once inside a transaction
  * that stays open for `windowMs` and then commits, so a busy pool pays for
  * one commit (its WAL pages and syscalls) per window instead of one per
  * write. While other processes write too (PRAGMA data_version, read at each
@@ -55,6 +59,7 @@ export class GroupCommit {
   }
 
   private schedule<T>(work: () => T, durable: boolean): Promise<T> {
+    if (this.windowMs === 0) return this.writeAlone(work);
     return new Promise<T>((resolve, reject) => {
       const run = () => {
         try {
@@ -69,6 +74,27 @@ export class GroupCommit {
       if (this.phase === 'yielding') this.deferred.push(run);
       else run();
     });
+  }
+
+  /**
+   * Without a window, a write is its own transaction, committed before this
+   * returns: a producer's process may block its event loop right after (its
+   * own code), and must not hold the write lock while it does.
+   */
+  private writeAlone<T>(work: () => T): Promise<T> {
+    try {
+      beginImmediate(this.db, this.lockTimeoutMs);
+      try {
+        const result = work();
+        this.db.exec('COMMIT');
+        return Promise.resolve(result);
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   private open(): void {

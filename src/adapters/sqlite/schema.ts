@@ -21,18 +21,23 @@ const MIGRATIONS: readonly string[] = [
     state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'dead', 'cancelled')),
     -- 1 while an older unfinished task of the same key exists: only a key's head may run.
     key_blocked INTEGER NOT NULL DEFAULT 0,
+    -- When the producer asked it to run (the envelope's runAt, or enqueued_at).
     run_at INTEGER NOT NULL,
+    -- When it may be claimed next: run_at, or later after a retry's backoff.
+    due_at INTEGER NOT NULL,
     enqueued_at INTEGER NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     deaths INTEGER NOT NULL DEFAULT 0,
     lease_owner TEXT,
     lease_until INTEGER,
+    -- Counts claims, so that an ack from an earlier lease of the same owner matches nothing.
+    claims INTEGER NOT NULL DEFAULT 0,
     cancel_requested INTEGER NOT NULL DEFAULT 0,
     dead_reason TEXT,
     finished_at INTEGER
   );
-  -- Claims walk this index in seq order; run_at rides along so counting what is due needs no table reads.
-  CREATE INDEX broker_ready ON broker_tasks (queue, seq, run_at) WHERE state = 'queued' AND key_blocked = 0;
+  -- Claims walk this index in seq order; due_at rides along so counting what is due needs no table reads.
+  CREATE INDEX broker_ready ON broker_tasks (queue, seq, due_at) WHERE state = 'queued' AND key_blocked = 0;
   CREATE INDEX broker_key_active ON broker_tasks (queue, key, seq) WHERE key IS NOT NULL AND state IN ('queued', 'running');
   CREATE INDEX broker_leases ON broker_tasks (lease_owner) WHERE state = 'running';
   CREATE INDEX broker_dead ON broker_tasks (queue, finished_at) WHERE state = 'dead';

@@ -11,7 +11,11 @@ export interface SqliteDatabaseOptions {
   busyTimeoutMs?: number;
   /** How often other processes' writes are looked for while someone listens. */
   pollMs?: number;
-  /** How long a write transaction gathers writes before it commits (group commit). */
+  /**
+   * Group commit: how long a write transaction gathers writes before it
+   * commits. 0 (the default) commits every write at once; only a process whose
+   * event loop never blocks (a pool manager) should set it.
+   */
   commitWindowMs?: number;
 }
 
@@ -48,7 +52,7 @@ export class SqliteDatabase {
       migrate(db);
       // From here on, writers wait in beginImmediate's own retry loop (see write-lock.ts), never in SQLite's.
       db.pragma('busy_timeout = 0');
-      return new SqliteDatabase(db, file, options.pollMs ?? 20, options.commitWindowMs ?? 2, lockTimeoutMs);
+      return new SqliteDatabase(db, file, options.pollMs ?? 20, options.commitWindowMs ?? 0, lockTimeoutMs);
     } catch (error) {
       throw new StorageUnavailableError(
         `cannot open the gaffer database at ${file}: ${(error as Error).message}; check the path and its permissions, or choose another with --data / GAFFER_DATA`,

@@ -14,20 +14,22 @@ export interface BrokerTaskRow {
   state: 'queued' | 'running' | 'done' | 'dead' | 'cancelled';
   key_blocked: number;
   run_at: number;
+  due_at: number;
   enqueued_at: number;
   attempts: number;
   deaths: number;
   lease_owner: string | null;
   lease_until: number | null;
+  claims: number;
   cancel_requested: number;
   dead_reason: string | null;
   finished_at: number | null;
 }
 
 /** The columns a claim returns: what a delivery needs, nothing more. */
-export const CLAIMED_COLUMNS = 'seq, id, queue, type, payload, key, grp, race, run_at, enqueued_at, attempts, deaths, cancel_requested';
+export const CLAIMED_COLUMNS = 'seq, id, queue, type, payload, key, grp, race, run_at, enqueued_at, attempts, deaths, cancel_requested, claims';
 
-export type ClaimedRow = Pick<BrokerTaskRow, 'seq' | 'id' | 'queue' | 'type' | 'payload' | 'key' | 'grp' | 'race' | 'run_at' | 'enqueued_at' | 'attempts' | 'deaths' | 'cancel_requested'>;
+export type ClaimedRow = Pick<BrokerTaskRow, 'seq' | 'id' | 'queue' | 'type' | 'payload' | 'key' | 'grp' | 'race' | 'run_at' | 'enqueued_at' | 'attempts' | 'deaths' | 'cancel_requested' | 'claims'>;
 
 export function toEnvelope(row: ClaimedRow): TaskEnvelope {
   const envelope: TaskEnvelope = { id: row.id, queue: row.queue, type: row.type, payload: row.payload, enqueuedAt: row.enqueued_at };
@@ -38,10 +40,14 @@ export function toEnvelope(row: ClaimedRow): TaskEnvelope {
   return envelope;
 }
 
-/** The tag names the row and the lease owner, so a late ack from a pool that lost its lease changes nothing. */
+/**
+ * The tag names the row, the claim and the lease owner, so that a late ack
+ * from a lease that was lost (to another pool, or to a later claim by the same
+ * one) changes nothing. `row.claims` is the count after this claim.
+ */
 export function toDelivery(row: ClaimedRow, owner: string): Delivery {
   return {
-    tag: `${row.seq}:${owner}`,
+    tag: `${row.seq}:${row.claims}:${owner}`,
     envelope: toEnvelope(row),
     attempts: row.attempts,
     deaths: row.deaths,
@@ -61,10 +67,12 @@ export function toDeadLetter(row: BrokerTaskRow): DeadLetter {
 
 export interface LeaseRef {
   seq: number;
+  claims: number;
   owner: string;
 }
 
 export function parseTag(tag: string): LeaseRef {
-  const colon = tag.indexOf(':');
-  return { seq: Number(tag.slice(0, colon)), owner: tag.slice(colon + 1) };
+  const first = tag.indexOf(':');
+  const second = tag.indexOf(':', first + 1);
+  return { seq: Number(tag.slice(0, first)), claims: Number(tag.slice(first + 1, second)), owner: tag.slice(second + 1) };
 }

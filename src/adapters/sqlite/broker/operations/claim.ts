@@ -16,13 +16,13 @@ export function claimOperation(db: Database.Database): (request: ClaimRequest, n
     if (!statement) {
       statement = db.prepare(`
         SELECT ${CLAIMED_COLUMNS} FROM broker_tasks
-        WHERE queue = ? AND state = 'queued' AND key_blocked = 0 AND run_at <= ?
+        WHERE queue = ? AND state = 'queued' AND key_blocked = 0 AND due_at <= ?
         ORDER BY seq LIMIT ${max}`);
       readyBySize.set(max, statement);
     }
     return statement;
   };
-  const lease = db.prepare(`UPDATE broker_tasks SET state = 'running', lease_owner = ?, lease_until = ? WHERE seq = ?`);
+  const lease = db.prepare(`UPDATE broker_tasks SET state = 'running', lease_owner = ?, lease_until = ?, claims = claims + 1 WHERE seq = ?`);
   const leaseAll = db.transaction((rows: readonly ClaimedRow[], owner: string, leaseUntil: number) => {
     for (const row of rows) lease.run(owner, leaseUntil, row.seq);
   });
@@ -34,6 +34,6 @@ export function claimOperation(db: Database.Database): (request: ClaimRequest, n
     // One row is one statement, atomic by itself; more need a savepoint.
     if (rows.length === 1) lease.run(request.owner, leaseUntil, rows[0]!.seq);
     else if (rows.length > 1) leaseAll(rows, request.owner, leaseUntil);
-    return rows.map((row) => toDelivery(row, request.owner));
+    return rows.map((row) => toDelivery({ ...row, claims: row.claims + 1 }, request.owner));
   };
 }

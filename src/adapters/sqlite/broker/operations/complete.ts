@@ -10,11 +10,11 @@ import { keyHeadOperation } from './key-head.js';
 export function completeOperation(db: Database.Database): (delivery: Delivery, outcome: 'succeeded' | 'cancelled', now: number) => boolean {
   const finish = db.prepare(`
     UPDATE broker_tasks SET state = ?, finished_at = ?, lease_owner = NULL, lease_until = NULL
-    WHERE seq = ? AND lease_owner = ? AND state = 'running'`);
+    WHERE seq = ? AND claims = ? AND lease_owner = ? AND state = 'running'`);
   const keyHead = keyHeadOperation(db);
   const complete = (delivery: Delivery, outcome: 'succeeded' | 'cancelled', now: number): boolean => {
-    const { seq, owner } = parseTag(delivery.tag);
-    return finish.run(outcome === 'succeeded' ? 'done' : 'cancelled', now, seq, owner).changes > 0;
+    const { seq, claims, owner } = parseTag(delivery.tag);
+    return finish.run(outcome === 'succeeded' ? 'done' : 'cancelled', now, seq, claims, owner).changes > 0;
   };
   const completeKeyed = db.transaction((delivery: Delivery, outcome: 'succeeded' | 'cancelled', now: number) => {
     const done = complete(delivery, outcome, now);

@@ -11,7 +11,7 @@ export function deadLetterOperation(db: Database.Database): (delivery: Delivery,
       lease_owner = NULL, lease_until = NULL,
       attempts = CASE WHEN @attempts > attempts THEN @attempts ELSE attempts END,
       deaths = CASE WHEN @deaths > deaths THEN @deaths ELSE deaths END
-    WHERE seq = @seq AND lease_owner = @owner AND state = 'running'`);
+    WHERE seq = @seq AND claims = @claims AND lease_owner = @owner AND state = 'running'`);
   const keyHead = keyHeadOperation(db);
   return db.transaction((delivery: Delivery, reason: DeadReason, now: number) => {
     const lease = parseTag(delivery.tag);

@@ -35,12 +35,12 @@ export function getDeadOperation(db: Database.Database): (id: string) => DeadLet
 export function retryDeadOperation(db: Database.Database): (selector: DeadLetterSelector, now: number) => TaskEnvelope[] {
   const remove = db.prepare(`DELETE FROM broker_tasks WHERE seq = ?`);
   const insert = db.prepare(`
-    INSERT INTO broker_tasks (id, queue, type, payload, key, grp, race, state, key_blocked, run_at, enqueued_at)
+    INSERT INTO broker_tasks (id, queue, type, payload, key, grp, race, state, key_blocked, run_at, due_at, enqueued_at)
     VALUES (@id, @queue, @type, @payload, @key, @grp, @race, 'queued',
       CASE WHEN @key IS NULL THEN 0 ELSE EXISTS (
         SELECT 1 FROM broker_tasks WHERE queue = @queue AND key = @key AND state IN ('queued', 'running')
       ) END,
-      @now, @now)`);
+      @now, @now, @now)`);
   return db.transaction((selector: DeadLetterSelector, now: number) => {
     const { where, params } = selectorClause(selector);
     const rows = db.prepare(`SELECT * FROM broker_tasks WHERE state = 'dead' AND ${where} ORDER BY seq`).all(...params) as BrokerTaskRow[];

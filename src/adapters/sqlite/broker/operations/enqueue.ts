@@ -5,12 +5,12 @@ import type { EnqueueResult } from '../../../../ports/broker.js';
 /** Inserts new tasks in one transaction; a known id is left alone. */
 export function enqueueOperation(db: Database.Database): (tasks: readonly TaskEnvelope[]) => EnqueueResult[] {
   const insert = db.prepare(`
-    INSERT INTO broker_tasks (id, queue, type, payload, key, grp, race, state, key_blocked, run_at, enqueued_at)
+    INSERT INTO broker_tasks (id, queue, type, payload, key, grp, race, state, key_blocked, run_at, due_at, enqueued_at)
     VALUES (@id, @queue, @type, @payload, @key, @grp, @race, 'queued',
       CASE WHEN @key IS NULL THEN 0 ELSE EXISTS (
         SELECT 1 FROM broker_tasks WHERE queue = @queue AND key = @key AND state IN ('queued', 'running')
       ) END,
-      @runAt, @enqueuedAt)
+      @runAt, @runAt, @enqueuedAt)
     ON CONFLICT (id) DO NOTHING`);
   const count = db.prepare(`
     INSERT INTO broker_queue_counters (queue, enqueued_total) VALUES (?, ?)

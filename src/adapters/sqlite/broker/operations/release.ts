@@ -6,7 +6,7 @@ import { parseTag } from '../task-row.js';
 export function releaseOperation(db: Database.Database): (deliveries: readonly Delivery[]) => number {
   const release = db.prepare(`
     UPDATE broker_tasks SET state = 'queued', lease_owner = NULL, lease_until = NULL
-    WHERE seq = @seq AND lease_owner = @owner AND state = 'running'`);
+    WHERE seq = @seq AND claims = @claims AND lease_owner = @owner AND state = 'running'`);
   return db.transaction((deliveries: readonly Delivery[]) => {
     let released = 0;
     for (const delivery of deliveries) released += release.run(parseTag(delivery.tag)).changes;

@@ -8,14 +8,14 @@ import { parseTag } from '../task-row.js';
  */
 export function retryOperation(db: Database.Database): (delivery: Delivery, options: RetryOptions, now: number) => boolean {
   const retry = db.prepare(`
-    UPDATE broker_tasks SET state = 'queued', run_at = @runAt, lease_owner = NULL, lease_until = NULL,
+    UPDATE broker_tasks SET state = 'queued', due_at = @dueAt, lease_owner = NULL, lease_until = NULL,
       attempts = attempts + @attempt, deaths = deaths + @death
-    WHERE seq = @seq AND lease_owner = @owner AND state = 'running'`);
+    WHERE seq = @seq AND claims = @claims AND lease_owner = @owner AND state = 'running'`);
   return (delivery, options, now) => {
     const lease = parseTag(delivery.tag);
     const { changes } = retry.run({
       ...lease,
-      runAt: now + options.delayMs,
+      dueAt: now + options.delayMs,
       attempt: options.counts === 'attempt' ? 1 : 0,
       death: options.counts === 'death' ? 1 : 0,
     });

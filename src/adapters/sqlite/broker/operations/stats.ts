@@ -8,7 +8,7 @@ import type { QueueStats } from '../../../../ports/broker.js';
  */
 export function statsOperation(db: Database.Database): (queues: readonly string[] | undefined, now: number) => QueueStats[] {
   const unblocked = db.prepare(`
-    SELECT queue, sum(run_at <= ?) AS ready, sum(run_at > ?) AS delayed
+    SELECT queue, sum(due_at <= ?) AS ready, sum(due_at > ?) AS delayed
     FROM broker_tasks WHERE state = 'queued' AND key_blocked = 0 GROUP BY queue`);
   const blocked = db.prepare(`
     SELECT queue, count(*) AS blocked FROM broker_tasks
