@@ -6,8 +6,8 @@ export function withBackendOptions(command: Command): Command {
   return command.option('--data <path>', 'the embedded database: a directory or a .db file (env GAFFER_DATA; default ./.gaffer)');
 }
 
-export function backendFrom(options: { data?: string }): Backend {
-  return openBackend(options.data === undefined ? {} : { data: options.data });
+export function backendFrom(options: { data?: string }, extra: { groupCommit?: boolean } = {}): Backend {
+  return openBackend({ ...(options.data === undefined ? {} : { data: options.data }), ...extra });
 }
 
 /** Runs a command's work with the backend open, and closes it whatever happens. */

@@ -66,7 +66,7 @@ function settingsFrom(options: UpOptions): PoolSettingsInput {
 
 async function runUp(options: UpOptions): Promise<void> {
   const logger = pino({ name: 'gaffer', level: options.logLevel }, pino.destination(2));
-  const backend = backendFrom(options);
+  const backend = backendFrom(options, { groupCommit: true });
   const pool = new PoolManager({ tasks: options.tasks, broker: backend.broker, store: backend.store, settings: settingsFrom(options), logger });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {

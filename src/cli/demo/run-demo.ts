@@ -31,7 +31,7 @@ const REFRESH_MS = 200;
  */
 export async function runDemo(options: DemoOptions, out: NodeJS.WriteStream = process.stdout): Promise<void> {
   const temporary = options.data === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'gaffer-demo-')) : undefined;
-  const backend = openBackend({ data: options.data ?? temporary! });
+  const backend = openBackend({ data: options.data ?? temporary!, groupCommit: true });
   const cores = os.availableParallelism();
   const pool = new PoolManager({
     tasks: MINING_TASKS,
