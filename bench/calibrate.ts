@@ -1,0 +1,47 @@
+import { burnCpu } from '../test/fixtures/tasks.js';
+import { median } from './harness/time.js';
+
+export interface Calibration {
+  /** Task size asked for. */
+  targetMs: number;
+  /** burnCpu iterations that take about targetMs here. */
+  iterations: number;
+  /** Median time of one burnCpu(iterations) in this process, warm: t_single. */
+  singleMs: number;
+  samples: number;
+}
+
+let sink = 0;
+
+function timeOnce(iterations: number): number {
+  const start = performance.now();
+  // Kept in a module variable so that the call cannot be dropped as dead code.
+  sink ^= burnCpu(iterations);
+  return performance.now() - start;
+}
+
+/**
+ * How many burnCpu iterations take ~targetMs in this process, and how long
+ * exactly that takes (median of `samples` runs after warm-up): the ideal the
+ * makespan figures are measured against. Measured, never assumed, because the
+ * speed of the machine is what is being divided out.
+ */
+export function calibrate(targetMs: number, samples: number): Calibration {
+  let iterations = 100_000;
+  // Warm-up: let V8 optimize burnCpu before any time counts.
+  for (let i = 0; i < 20; i++) timeOnce(iterations);
+  // Converge on the size: a few rounds of rescaling by the median of 3.
+  for (let round = 0; round < 5; round++) {
+    const ms = median([timeOnce(iterations), timeOnce(iterations), timeOnce(iterations)]);
+    iterations = Math.max(1, Math.round((iterations * targetMs) / ms));
+  }
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) times.push(timeOnce(iterations));
+  if (sink === 0.5) console.log(sink); // never true; reads the sink
+  return { targetMs, iterations, singleMs: median(times), samples };
+}
+
+/** Makespan efficiency: the ideal (every core busy with the work alone) over the measured wall time. */
+export function makespanEfficiency(count: number, calibration: Calibration, cores: number, wallMs: number): number {
+  return (count * calibration.singleMs) / cores / wallMs;
+}

@@ -1,0 +1,108 @@
+import { fileURLToPath } from 'node:url';
+import {
+  createClient,
+  openBackend,
+  PoolManager,
+  type Backend,
+  type PoolSettingsInput,
+  type TaskFinishedEvent,
+} from '../../src/index.js';
+import * as fixtures from '../../test/fixtures/tasks.js';
+import { expectExited } from './processes.js';
+import { withTempDir } from './temp-dir.js';
+import { waitFor } from './time.js';
+
+/** The compiled fixture task module (noop, burn, ...) that the workers load. */
+export const TASKS_MODULE = fileURLToPath(new URL('../../test/fixtures/tasks.js', import.meta.url));
+
+function clientFor(backend: Backend) {
+  return createClient({ backend: { broker: backend.broker, store: backend.store }, tasks: fixtures });
+}
+export type BenchClient = ReturnType<typeof clientFor>;
+
+export interface BenchPool {
+  pool: PoolManager;
+  client: BenchClient;
+  /** Every worker this pool started, to check afterwards that none is left. */
+  workerPids: Set<number>;
+  /** Workers that said hello so far. */
+  ready(): number;
+}
+
+/**
+ * Runs `work` against a pool on the embedded default (SQLite in a fresh temp
+ * dir) with a client sharing its connection, as a process that both
+ * produces and runs tasks would. Afterwards it stops the pool, checks that
+ * every worker exited, and removes the data.
+ */
+export function withBenchPool<T>(label: string, settings: PoolSettingsInput, cores: number, work: (bench: BenchPool) => Promise<T>): Promise<T> {
+  return withTempDir(label, async (dir) => {
+    // Group commit, as `gaffer up` opens it: this is a pool manager's process, and the bench never blocks its loop while the pool runs.
+    const backend = openBackend({ data: dir, groupCommit: true });
+    const pool = new PoolManager({ tasks: TASKS_MODULE, broker: backend.broker, store: backend.store, settings, cores });
+    const client = clientFor(backend);
+    const workerPids = new Set<number>();
+    let ready = 0;
+    pool.on('worker-started', ({ pid }) => workerPids.add(pid));
+    pool.on('worker-ready', () => ready++);
+    try {
+      return await work({ pool, client, workerPids, ready: () => ready });
+    } finally {
+      // A short grace: by now every task has finished, unless the scenario failed midway.
+      await pool.stop(5000);
+      await client.close();
+      await backend.close();
+      await expectExited(workerPids, `the ${label} pool`);
+    }
+  });
+}
+
+/** Waits until the pool has `count` workers, all idle (started, said hello, nothing to do). */
+export function waitForIdleWorkers(pool: PoolManager, count: number): Promise<void> {
+  return waitFor(() => {
+    const workers = pool.snapshot().workers;
+    return workers.length === count && workers.every((w) => w.state === 'idle');
+  }, `${count} idle worker(s)`);
+}
+
+export interface Finishes {
+  /** performance.now() at the last task-finished event. */
+  lastAt: number;
+  events: TaskFinishedEvent[];
+}
+
+/**
+ * Resolves at the `count`-th task-finished event from now on. Listening starts
+ * at once, so call it before enqueueing: a short task can finish before
+ * enqueueMany returns. A task that ends other than succeeded spoils the run.
+ */
+export function awaitFinishes(
+  pool: PoolManager,
+  count: number,
+  onEach?: (event: TaskFinishedEvent, at: number, seen: number) => void,
+  timeoutMs = 300_000,
+): Promise<Finishes> {
+  return new Promise((resolve, reject) => {
+    const events: TaskFinishedEvent[] = [];
+    const done = (error?: Error) => {
+      clearTimeout(timer);
+      pool.off('task-finished', listener);
+      if (error) reject(error);
+      else resolve({ lastAt: performance.now(), events });
+    };
+    const listener = (event: TaskFinishedEvent) => {
+      const at = performance.now();
+      if (event.state !== 'succeeded') return done(new Error(`task ${event.id} (${event.type}) ended ${event.state}: the run is spoiled`));
+      events.push(event);
+      onEach?.(event, at, events.length);
+      if (events.length === count) done();
+    };
+    const timer = setTimeout(() => done(new Error(`only ${events.length} of ${count} tasks finished within ${timeoutMs} ms`)), timeoutMs);
+    pool.on('task-finished', listener);
+  });
+}
+
+/** Enqueues in chunks, so that one huge batch does not hold the write lock (or the event loop) for long. */
+export async function enqueueAll(client: BenchClient, entries: Parameters<BenchClient['enqueueMany']>[0], chunk = 5000): Promise<void> {
+  for (let i = 0; i < entries.length; i += chunk) await client.enqueueMany(entries.slice(i, i + chunk));
+}

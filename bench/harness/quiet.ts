@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import { sleep } from './time.js';
+
+/** Busy and total CPU ticks of the whole machine since boot, from /proc/stat. */
+function machineTicks(): { busy: number; total: number } {
+  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
+}
+
+/** CPU ticks of a process (utime + stime), plus its waited-for descendants' (cutime + cstime) when asked. */
+function processTicks(pid: number | 'self', withChildren: boolean): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    // After the command name: state is field 3, so utime (14) is index 11 here.
+    const own = fields[11]! + fields[12]!;
+    return withChildren ? own + fields[13]! + fields[14]! : own;
+  } catch {
+    return 0;
+  }
+}
+
+/** Redis does the BullMQ anchor's work: its CPU is not someone else's. */
+function redisTicks(): number {
+  let ticks = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'redis-server') ticks += processTicks(Number(entry), false);
+    } catch {
+      // It exited while we looked.
+    }
+  }
+  return ticks;
+}
+
+/** Share of the machine's CPU in use over `ms` (0..1), by anyone. */
+async function machineBusyShare(ms: number): Promise<number> {
+  const before = machineTicks();
+  await sleep(ms);
+  const after = machineTicks();
+  const total = after.total - before.total;
+  return total > 0 ? (after.busy - before.busy) / total : 0;
+}
+
+/**
+ * Waits (up to `maxWaitMs`) for the machine to be quiet before a scenario:
+ * on a shared 2-core machine, someone else's test run halves every figure.
+ * Returns the last busy share seen.
+ */
+export async function waitForQuiet(maxWaitMs: number, threshold = 0.1): Promise<number> {
+  const deadline = Date.now() + maxWaitMs;
+  let busy = await machineBusyShare(500);
+  while (busy > threshold && Date.now() < deadline) busy = await machineBusyShare(500);
+  return busy;
+}
+
+/**
+ * Starts measuring the CPU that other processes take while a scenario runs:
+ * the machine's busy time less this process's and its descendants' (all
+ * reaped by the time the scenario ends) and Redis's. The returned function
+ * gives that as a share of the machine (0..1).
+ */
+export function startInterferenceMeter(): () => number {
+  const mine = () => processTicks('self', true) + redisTicks();
+  const machine0 = machineTicks();
+  const mine0 = mine();
+  return () => {
+    const machine = machineTicks();
+    const total = machine.total - machine0.total;
+    const others = machine.busy - machine0.busy - (mine() - mine0);
+    return total > 0 ? Math.max(0, others / total) : 0;
+  };
+}

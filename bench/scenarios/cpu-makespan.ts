@@ -1,0 +1,100 @@
+import { piscinaMakespan, type MakespanRun } from '../anchors/piscina-makespan.js';
+import { calibrate, makespanEfficiency, type Calibration } from '../calibrate.js';
+import type { BenchContext } from '../context.js';
+import { makeFigure, type Figure } from '../figure.js';
+import { awaitFinishes, withBenchPool, waitForIdleWorkers } from '../harness/bench-pool.js';
+import { median, round } from '../harness/time.js';
+
+/** The two batch shapes of issue 2, with their targets. */
+const SHAPES = [
+  { id: 'makespan-20ms', targetMs: 20, count: 200, goal: 0.97, samples: 15 },
+  { id: 'makespan-2ms', targetMs: 2, count: 1000, goal: 0.9, samples: 51 },
+] as const;
+
+interface GafferRun extends MakespanRun {
+  /** Mean CPU time of a handler, as the workers measured it: compare with t_single. */
+  meanHandlerCpuMs: number;
+  /** Handler CPU time over cores × wall: how much of the machine did the work itself. */
+  handlerCpuShare: number;
+  /** This process's CPU (the pool manager, its SQLite and the client) over cores × wall: what it took from the work. */
+  managerCpuShare: number;
+}
+
+/**
+ * CPU makespan efficiency: a batch of burn tasks on a warm pool of `cores`
+ * workers, from just before enqueueMany to the last task-finished, against
+ * the ideal N × t_single / cores. Piscina runs the same batch as the anchor.
+ */
+export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
+  const repeats = ctx.quick ? 1 : 3;
+  const figures: Figure[] = [];
+  for (const shape of SHAPES) {
+    const calibration = calibrate(shape.targetMs, shape.samples);
+    ctx.log(`${shape.id}: ${calibration.iterations} iterations take ${calibration.singleMs.toFixed(3)} ms here (t_single)`);
+    const warmup = Math.max(4 * ctx.cores, Math.round(shape.count / 10));
+    const gaffer = await gafferMakespan(calibration, shape.count, ctx.cores, repeats, warmup);
+    ctx.log(`${shape.id}: gaffer ${gaffer.efficiency.toFixed(3)} (${gaffer.runs.map((r) => r.efficiency.toFixed(3)).join(', ')})`);
+    const piscina = await piscinaMakespan(calibration, shape.count, ctx.cores, repeats, warmup);
+    ctx.log(`${shape.id}: piscina ${piscina.efficiency.toFixed(3)} (${piscina.runs.map((r) => r.efficiency.toFixed(3)).join(', ')})`);
+    figures.push(
+      makeFigure({
+        id: shape.id,
+        label: `CPU makespan efficiency, ${shape.count} × ~${shape.targetMs} ms on ${ctx.cores} cores`,
+        unit: 'ratio',
+        gaffer: gaffer.efficiency,
+        anchor: { name: 'piscina', value: piscina.efficiency },
+        target: { op: '>=', value: shape.goal },
+        details: {
+          count: shape.count,
+          cores: ctx.cores,
+          repeats,
+          warmupTasks: warmup,
+          iterations: calibration.iterations,
+          singleMs: round(calibration.singleMs, 4),
+          idealMs: round((shape.count * calibration.singleMs) / ctx.cores, 1),
+          gafferWallMs: gaffer.runs.map((r) => round(r.wallMs, 1)),
+          gafferEfficiencies: gaffer.runs.map((r) => round(r.efficiency, 4)),
+          gafferMeanHandlerCpuMs: gaffer.runs.map((r) => round(r.meanHandlerCpuMs, 4)),
+          gafferHandlerCpuShare: gaffer.runs.map((r) => round(r.handlerCpuShare, 4)),
+          gafferManagerCpuShare: gaffer.runs.map((r) => round(r.managerCpuShare, 4)),
+          piscinaWallMs: piscina.runs.map((r) => round(r.wallMs, 1)),
+          piscinaEfficiencies: piscina.runs.map((r) => round(r.efficiency, 4)),
+        },
+      }),
+    );
+  }
+  return figures;
+}
+
+async function gafferMakespan(calibration: Calibration, count: number, cores: number, repeats: number, warmup: number) {
+  return withBenchPool('makespan', { min: cores, max: cores }, cores, async ({ pool, client }) => {
+    await pool.start();
+    await waitForIdleWorkers(pool, cores);
+    const batch = (n: number) => Array.from({ length: n }, () => ({ type: 'burn' as const, payload: { iterations: calibration.iterations } }));
+    // Warm-up: workers load and optimize burnCpu, and the pool learns the service time, as it would have in steady use.
+    const warm = awaitFinishes(pool, warmup);
+    await client.enqueueMany(batch(warmup));
+    await warm;
+
+    const runs: GafferRun[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const tasks = batch(count);
+      const cpuBefore = process.cpuUsage();
+      const start = performance.now();
+      const finished = awaitFinishes(pool, count);
+      await client.enqueueMany(tasks);
+      const { lastAt, events } = await finished;
+      const wallMs = lastAt - start;
+      const manager = process.cpuUsage(cpuBefore);
+      const cpuMs = events.reduce((sum, event) => sum + (event.cpuMicros ?? 0), 0) / 1000;
+      runs.push({
+        wallMs,
+        efficiency: makespanEfficiency(count, calibration, cores, wallMs),
+        meanHandlerCpuMs: cpuMs / count,
+        handlerCpuShare: cpuMs / (cores * wallMs),
+        managerCpuShare: (manager.user + manager.system) / 1000 / (cores * wallMs),
+      });
+    }
+    return { efficiency: median(runs.map((run) => run.efficiency)), runs };
+  });
+}

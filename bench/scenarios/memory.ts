@@ -1,0 +1,70 @@
+import { execFile, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { bareNodeRssBytes } from '../anchors/bare-node-rss.js';
+import type { BenchContext } from '../context.js';
+import { makeFigure, type Figure } from '../figure.js';
+import { TASKS_MODULE } from '../harness/bench-pool.js';
+import { expectExited, readRssBytes, waitForExit } from '../harness/processes.js';
+import { withTempDir } from '../harness/temp-dir.js';
+import { round, sleep, waitFor } from '../harness/time.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const run = promisify(execFile);
+/** How long workers stay idle before their memory is read: start-up garbage settles. */
+const SETTLE_MS = 1000;
+const MB = 1024 * 1024;
+
+interface StatusJson {
+  pools: Array<{ pid: number; workers: Array<{ pid: number; state: string }> }>;
+}
+
+/**
+ * Memory of an idle pool, measured honestly from outside: `gaffer up` runs
+ * as its own process (so the bench's own heap is not counted as the
+ * manager's), `gaffer status --json` tells when its workers are up, and
+ * /proc gives the resident size of the manager and of each worker.
+ */
+export async function memory(ctx: BenchContext): Promise<Figure[]> {
+  const measured = await withTempDir('memory', async (data) => {
+    const args = [CLI, 'up', '--tasks', TASKS_MODULE, '--data', data, '--min', String(ctx.cores), '--max', String(ctx.cores), '--log-level', 'warn'];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    let workerPids: number[] = [];
+    try {
+      await waitFor(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`gaffer up exited (${child.exitCode}): ${stderr.trim()}`);
+          const { stdout } = await run(process.execPath, [CLI, 'status', '--json', '--data', data]);
+          const pool = (JSON.parse(stdout) as StatusJson).pools.find((p) => p.pid === child.pid);
+          workerPids = pool?.workers.map((w) => w.pid) ?? [];
+          return pool !== undefined && pool.workers.length === ctx.cores && pool.workers.every((w) => w.state === 'idle');
+        },
+        `gaffer up to report ${ctx.cores} idle workers`,
+        30_000,
+        100,
+      );
+      await sleep(SETTLE_MS);
+      return { manager: readRssBytes(child.pid!), workers: workerPids.map(readRssBytes) };
+    } finally {
+      child.kill('SIGTERM');
+      const exit = await waitForExit(child, 'gaffer up');
+      await expectExited(workerPids, 'gaffer up');
+      if (exit.code !== 0) ctx.log(`memory: gaffer up exited with ${exit.code ?? exit.signal} after SIGTERM: ${stderr.trim()}`);
+    }
+  });
+  const bare = await bareNodeRssBytes(SETTLE_MS);
+  const workerMean = measured.workers.reduce((a, b) => a + b, 0) / measured.workers.length;
+  ctx.log(`memory: manager ${(measured.manager / MB).toFixed(1)} MB, workers ${measured.workers.map((b) => (b / MB).toFixed(1)).join(', ')} MB, bare node ${(bare / MB).toFixed(1)} MB`);
+  const anchor = { name: 'bare node idle', value: bare / MB };
+  const details = {
+    managerMb: round(measured.manager / MB, 1),
+    workersMb: measured.workers.map((b) => round(b / MB, 1)),
+    bareNodeMb: round(bare / MB, 1),
+  };
+  return [
+    makeFigure({ id: 'memory-worker', label: 'RSS of an idle worker (mean)', unit: 'MB', gaffer: workerMean / MB, anchor, target: null, details }),
+    makeFigure({ id: 'memory-manager', label: 'RSS of the pool manager (gaffer up)', unit: 'MB', gaffer: measured.manager / MB, anchor, target: null }),
+  ];
+}
