@@ -11,10 +11,9 @@ type Waiter = { resolve(): void; reject(error: unknown): void };
  * event loop never runs user code). With a window of 0, the default for
  * everyone else, each write is its own transaction.
  *
- * Writes run at once inside a transaction
- * that stays open for `windowMs` and then commits, so a busy pool pays for
- * one commit (its WAL pages and syscalls) per window instead of one per
- * write. While other processes write too (PRAGMA data_version, read at each
+ * Writes run at once inside a transaction that stays open for `windowMs` and
+ * then commits, so a busy pool pays for one commit (its WAL pages and
+ * syscalls) per window instead of one per write. While other processes write too (PRAGMA data_version, read at each
  * commit, moves only for other connections' commits), the lock stays free
  * after each commit until the end of the current turn of the event loop, and
  * writes that arrive meanwhile wait for the next transaction: producers get

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { DeadLetter, DeadLetterFilter, DeadLetterSelector } from '../../../../ports/broker.js';
 import type { TaskEnvelope } from '../../../../core/envelope.js';
 import { toDeadLetter, toEnvelope, type BrokerTaskRow } from '../task-row.js';
+import { insertTaskOperation } from './insert-task.js';
 
 function selectorClause(selector: DeadLetterSelector): { where: string; params: unknown[] } {
   if ('ids' in selector) return { where: `id IN (SELECT value FROM json_each(?))`, params: [JSON.stringify(selector.ids)] };
@@ -34,21 +35,17 @@ export function getDeadOperation(db: Database.Database): (id: string) => DeadLet
  */
 export function retryDeadOperation(db: Database.Database): (selector: DeadLetterSelector, now: number) => TaskEnvelope[] {
   const remove = db.prepare(`DELETE FROM broker_tasks WHERE seq = ?`);
-  const insert = db.prepare(`
-    INSERT INTO broker_tasks (id, queue, type, payload, key, grp, race, state, key_blocked, run_at, due_at, enqueued_at)
-    VALUES (@id, @queue, @type, @payload, @key, @grp, @race, 'queued',
-      CASE WHEN @key IS NULL THEN 0 ELSE EXISTS (
-        SELECT 1 FROM broker_tasks WHERE queue = @queue AND key = @key AND state IN ('queued', 'running')
-      ) END,
-      @now, @now, @now)`);
+  const insert = insertTaskOperation(db);
   return db.transaction((selector: DeadLetterSelector, now: number) => {
     const { where, params } = selectorClause(selector);
     const rows = db.prepare(`SELECT * FROM broker_tasks WHERE state = 'dead' AND ${where} ORDER BY seq`).all(...params) as BrokerTaskRow[];
-    for (const row of rows) {
+    return rows.map((row) => {
+      const { runAt: _old, ...envelope } = toEnvelope(row);
+      const fresh: TaskEnvelope = { ...envelope, enqueuedAt: now };
       remove.run(row.seq);
-      insert.run({ id: row.id, queue: row.queue, type: row.type, payload: row.payload, key: row.key, grp: row.grp, race: row.race, now });
-    }
-    return rows.map((row) => ({ ...toEnvelope(row), enqueuedAt: now, runAt: undefined }));
+      insert(fresh);
+      return fresh;
+    });
   });
 }
 
