@@ -1,0 +1,129 @@
+import { EventEmitter } from 'node:events';
+import { connect, type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { StorageUnavailableError } from '../../core/errors.js';
+import { redactUrl } from '../redact-url.js';
+
+export interface SessionChannels {
+  /** Publishes with confirms: enqueue, retries, dead letters. */
+  publisher: ConfirmChannel;
+  /** Consumes and acks. */
+  consumer: Channel;
+  /** Counts connections: deliveries of an older generation can no longer be acked. */
+  generation: number;
+}
+
+interface SessionEvents {
+  up: [SessionChannels];
+  down: [Error | undefined];
+}
+
+const MIN_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 5000;
+
+/**
+ * One connection to RabbitMQ that comes back by itself: on loss it
+ * reconnects with exponential backoff (100 ms to 5 s) and announces the new
+ * channels. Everything that was unacked on the old channels is redelivered
+ * by RabbitMQ; the generation tells the adapter which deliveries died.
+ */
+export class AmqpSession extends EventEmitter<SessionEvents> {
+  private model: ChannelModel | undefined;
+  private channels: SessionChannels | undefined;
+  private generation = 0;
+  private closed = false;
+  private backoffMs = MIN_BACKOFF_MS;
+  private connecting: Promise<void> | undefined;
+  private lastError: Error | undefined;
+
+  constructor(private readonly url: string) {
+    super();
+  }
+
+  get description(): string {
+    return `rabbitmq ${redactUrl(this.url)}`;
+  }
+
+  get current(): SessionChannels | undefined {
+    return this.channels;
+  }
+
+  /** The live channels, connecting first if needed; fails after `timeoutMs` without RabbitMQ. */
+  async ready(timeoutMs = 30_000): Promise<SessionChannels> {
+    if (this.channels) return this.channels;
+    this.start();
+    return new Promise<SessionChannels>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('up', onUp);
+        reject(
+          new StorageUnavailableError(
+            `RabbitMQ at ${redactUrl(this.url)} is unreachable (${this.lastError?.message ?? 'no answer'}); start it, or check --broker / GAFFER_BROKER`,
+          ),
+        );
+      }, timeoutMs);
+      const onUp = (channels: SessionChannels) => {
+        clearTimeout(timer);
+        resolve(channels);
+      };
+      this.once('up', onUp);
+    });
+  }
+
+  /** A short-lived channel for checks that may fail (a failed check closes its channel). */
+  async adminChannel(): Promise<Channel> {
+    await this.ready();
+    return this.model!.createChannel();
+  }
+
+  start(): void {
+    if (this.closed || this.connecting || this.channels) return;
+    this.connecting = this.connectLoop().finally(() => (this.connecting = undefined));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const model = this.model;
+    this.model = undefined;
+    this.channels = undefined;
+    await model?.close().catch(() => {});
+  }
+
+  private async connectLoop(): Promise<void> {
+    while (!this.closed && !this.channels) {
+      try {
+        const model = await connect(this.url);
+        const publisher = await model.createConfirmChannel();
+        const consumer = await model.createChannel();
+        if (this.closed) {
+          await model.close().catch(() => {});
+          return;
+        }
+        this.model = model;
+        this.generation++;
+        this.channels = { publisher, consumer, generation: this.generation };
+        this.backoffMs = MIN_BACKOFF_MS;
+        const lost = (error?: Error) => this.onLost(model, error);
+        model.on('close', lost);
+        model.on('error', lost);
+        publisher.on('close', () => lost(new Error('the publishing channel closed')));
+        consumer.on('close', () => lost(new Error('the consuming channel closed')));
+        publisher.on('error', () => {});
+        consumer.on('error', () => {});
+        this.emit('up', this.channels);
+      } catch (error) {
+        this.lastError = error as Error;
+        await new Promise((resolve) => setTimeout(resolve, this.backoffMs));
+        this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
+      }
+    }
+  }
+
+  private onLost(model: ChannelModel, error?: Error): void {
+    if (this.model !== model) return;
+    this.model = undefined;
+    this.channels = undefined;
+    this.lastError = error;
+    void model.close().catch(() => {});
+    this.emit('down', error);
+    this.start();
+  }
+}

@@ -1,0 +1,227 @@
+import type { Redis } from 'ioredis';
+import type { TaskEnvelope } from '../../../core/envelope.js';
+import type { CancelResult } from '../../../ports/broker.js';
+import { connectRedis } from '../../redis/redis-connection.js';
+import { CANCEL } from './scripts/cancel.js';
+import { CLAIM } from './scripts/claim.js';
+import { FINISH } from './scripts/finish.js';
+import { MARK_QUEUED } from './scripts/mark-queued.js';
+import { REGISTER } from './scripts/register.js';
+import { REQUEUE } from './scripts/requeue.js';
+
+export type ClaimVerdict = 'run' | 'mine' | 'key_busy' | 'cancel_requested' | 'drop';
+
+export interface ClaimItem {
+  envelope: TaskEnvelope;
+  generation: number;
+}
+
+type Scripted = Redis & Record<string, (...args: Array<string | number>) => Promise<unknown>>;
+
+/**
+ * What RabbitMQ cannot answer, kept in Redis beside it: which task ids exist
+ * (idempotent enqueue), what state each task is in (so a redelivered or stale
+ * copy is never run twice), who runs what (cancellation, running counts), the
+ * lease of each key (tasks of a key never run at the same time, in any pool),
+ * and arrival counters. One Lua script per atomic step, under ./scripts.
+ */
+export class Ledger {
+  private readonly redis: Scripted;
+  private subscriber: Redis | undefined;
+
+  constructor(
+    url: string,
+    private readonly prefix: string,
+    private readonly retentionSeconds = 24 * 3600,
+  ) {
+    this.redis = connectRedis(url) as Scripted;
+    const scripts: Array<[string, number, string]> = [
+      ['gafferRegister', 4, REGISTER],
+      ['gafferMarkQueued', 1, MARK_QUEUED],
+      ['gafferClaim', 3, CLAIM],
+      ['gafferFinish', 4, FINISH],
+      ['gafferRequeue', 4, REQUEUE],
+      ['gafferCancel', 1, CANCEL],
+    ];
+    for (const [name, numberOfKeys, lua] of scripts) this.redis.defineCommand(name, { numberOfKeys, lua });
+  }
+
+  readonly channels = { cancel: () => `${this.prefix}cancel`, keyFree: () => `${this.prefix}keyfree` };
+
+  private task(id: string): string {
+    return `${this.prefix}t:${id}`;
+  }
+
+  private running(queue: string): string {
+    return `${this.prefix}running:${queue}`;
+  }
+
+  private arrivalsKey(queue: string): string {
+    return `${this.prefix}arrivals:${queue}`;
+  }
+
+  private cancelling(owner: string): string {
+    return `${this.prefix}cancelling:${owner}`;
+  }
+
+  /** The name of a key's lease; a dummy (never set) for tasks without a key, so scripts always get their keys. */
+  keyLease(envelope: TaskEnvelope): string {
+    return envelope.key === undefined ? `${this.prefix}nokey` : `${this.prefix}key:${envelope.queue}:${envelope.key}`;
+  }
+
+  /** Registers ids before publishing; 'new' for fresh ids, else their current state. */
+  async register(envelopes: readonly TaskEnvelope[]): Promise<string[]> {
+    const pipeline = this.redis.pipeline() as unknown as Scripted & { exec(): Promise<Array<[Error | null, unknown]>> };
+    for (const envelope of envelopes) {
+      pipeline.gafferRegister(
+        this.task(envelope.id),
+        `${this.prefix}queues`,
+        `${this.prefix}group:${envelope.group ?? ''}`,
+        this.arrivalsKey(envelope.queue),
+        envelope.id,
+        envelope.queue,
+        envelope.type,
+        envelope.group ?? '',
+        envelope.key ?? '',
+        this.retentionSeconds,
+      );
+    }
+    return (await execAll(pipeline)) as string[];
+  }
+
+  async markQueued(envelopes: readonly TaskEnvelope[]): Promise<void> {
+    const pipeline = this.redis.pipeline() as unknown as Scripted & { exec(): Promise<Array<[Error | null, unknown]>> };
+    for (const envelope of envelopes) pipeline.gafferMarkQueued(this.task(envelope.id));
+    await execAll(pipeline);
+  }
+
+  async claim(items: readonly ClaimItem[], owner: string, leaseMs: number, now: number): Promise<ClaimVerdict[]> {
+    const pipeline = this.redis.pipeline() as unknown as Scripted & { exec(): Promise<Array<[Error | null, unknown]>> };
+    for (const { envelope, generation } of items) {
+      pipeline.gafferClaim(
+        this.task(envelope.id),
+        this.running(envelope.queue),
+        this.keyLease(envelope),
+        envelope.id,
+        owner,
+        generation,
+        now + leaseMs,
+        leaseMs,
+        envelope.key === undefined ? '0' : '1',
+        envelope.queue,
+        envelope.type,
+      );
+    }
+    return (await execAll(pipeline)) as ClaimVerdict[];
+  }
+
+  async finish(envelope: TaskEnvelope, state: 'done' | 'dead' | 'cancelled', owner: string): Promise<void> {
+    const lease = this.keyLease(envelope);
+    await this.redis.gafferFinish(
+      this.task(envelope.id),
+      this.running(envelope.queue),
+      lease,
+      this.cancelling(owner),
+      envelope.id,
+      state,
+      this.retentionSeconds,
+      this.channels.keyFree(),
+      lease,
+    );
+  }
+
+  async requeue(envelope: TaskEnvelope, generation: number, owner: string, keepKeyMs: number): Promise<void> {
+    await this.redis.gafferRequeue(
+      this.task(envelope.id),
+      this.running(envelope.queue),
+      this.keyLease(envelope),
+      this.cancelling(owner),
+      envelope.id,
+      generation,
+      Math.max(1, Math.round(keepKeyMs)),
+    );
+  }
+
+  async cancel(ids: readonly string[]): Promise<CancelResult[]> {
+    const pipeline = this.redis.pipeline() as unknown as Scripted & { exec(): Promise<Array<[Error | null, unknown]>> };
+    for (const id of ids) {
+      pipeline.gafferCancel(this.task(id), id, this.retentionSeconds, this.prefix, this.channels.cancel(), this.channels.keyFree());
+    }
+    const replies = (await execAll(pipeline)) as Array<[CancelResult['outcome'], string, string]>;
+    return replies.map(([outcome, queue, type], index) => ({
+      id: ids[index]!,
+      outcome,
+      ...(queue ? { queue } : {}),
+      ...(type ? { type } : {}),
+    }));
+  }
+
+  async groupMembers(group: string): Promise<string[]> {
+    return this.redis.smembers(`${this.prefix}group:${group}`);
+  }
+
+  async pendingCancellations(owner: string): Promise<string[]> {
+    return this.redis.smembers(this.cancelling(owner));
+  }
+
+  /** Extends the leases of what `owner` runs: the running set's scores, and the key leases it holds. */
+  async renew(running: readonly TaskEnvelope[], leaseMs: number, now: number): Promise<void> {
+    if (running.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const envelope of running) {
+      pipeline.zadd(this.running(envelope.queue), 'XX', now + leaseMs, envelope.id);
+      if (envelope.key !== undefined) pipeline.pexpire(this.keyLease(envelope), leaseMs);
+    }
+    await pipeline.exec();
+  }
+
+  async knownQueues(): Promise<string[]> {
+    return this.redis.smembers(`${this.prefix}queues`);
+  }
+
+  /** Arrivals so far and tasks running under a live lease, per queue. */
+  async counts(queues: readonly string[], now: number): Promise<Array<{ arrivals: number; running: number }>> {
+    const pipeline = this.redis.pipeline();
+    for (const queue of queues) {
+      pipeline.get(this.arrivalsKey(queue));
+      pipeline.zcount(this.running(queue), now, '+inf');
+    }
+    const replies = await execAll(pipeline as unknown as { exec(): Promise<Array<[Error | null, unknown]>> });
+    return queues.map((_, index) => ({ arrivals: Number(replies[2 * index] ?? 0), running: Number(replies[2 * index + 1] ?? 0) }));
+  }
+
+  /** Resets a task that starts over (a dead letter sent back): queued under generation 0. */
+  async restart(envelope: TaskEnvelope): Promise<void> {
+    await this.redis
+      .multi()
+      .del(this.task(envelope.id))
+      .hset(this.task(envelope.id), 's', 'queued', 'q', envelope.queue, 'ty', envelope.type, 'g', 0, 'k', envelope.key ?? '')
+      .incr(this.arrivalsKey(envelope.queue))
+      .exec();
+  }
+
+  /** Calls back on cancel requests for any owner, and when a key lease is freed. */
+  async subscribe(onCancel: (owner: string) => void, onKeyFree: (lease: string) => void): Promise<void> {
+    if (this.subscriber) return;
+    this.subscriber = this.redis.duplicate();
+    this.subscriber.on('error', () => {});
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.channels.cancel()) onCancel(message);
+      else onKeyFree(message);
+    });
+    await this.subscriber.subscribe(this.channels.cancel(), this.channels.keyFree());
+  }
+
+  async close(): Promise<void> {
+    this.subscriber?.disconnect();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+async function execAll(pipeline: { exec(): Promise<Array<[Error | null, unknown]> | null> }): Promise<unknown[]> {
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+}

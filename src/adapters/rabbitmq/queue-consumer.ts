@@ -1,0 +1,234 @@
+import type { ConsumeMessage } from 'amqplib';
+import type { Delivery } from '../../ports/broker.js';
+import type { Clock } from '../../ports/clock.js';
+import type { AmqpSession } from './amqp-session.js';
+import type { ClaimVerdict, Ledger } from './ledger/ledger.js';
+import { decodeMessage, type DecodedMessage } from './message-format.js';
+import { NEGLIGIBLE_DELAY_MS, type Publisher } from './publisher.js';
+
+/** A message this pool holds unacked: arrived, handed out, or waiting for its key. */
+export interface Held extends DecodedMessage {
+  message: ConsumeMessage;
+  /** The connection it came on: a message of an older connection cannot be acked any more. */
+  generation: number;
+}
+
+export interface ConsumerDeps {
+  session: AmqpSession;
+  ledger: Ledger;
+  publisher: Publisher;
+  clock: Clock;
+  owner: string;
+  queue: string;
+  onReady(): void;
+}
+
+/** How often tasks waiting for their key look again, besides the key channel's news. */
+const PARKED_RETRY_MS = 1000;
+
+/**
+ * One pool's consumer on one queue. RabbitMQ pushes; the pool pulls: this
+ * keeps what arrived until claim() takes it, and keeps the consumer's
+ * prefetch at what the pool can take (what it holds plus the workers it has
+ * free), so no pool hoards tasks. A delivery goes through the ledger when it
+ * is taken (Ledger.claim), which drops duplicates, stale copies and cancelled
+ * tasks, keeps tasks of one key apart, and recognises a task this pool
+ * already runs.
+ */
+export class QueueConsumer {
+  /** Delivered by RabbitMQ, not yet taken by the pool. */
+  private arrived: Held[] = [];
+  /** Everything handed to the pool and not settled, by task id. */
+  private readonly handedOut = new Map<string, Held>();
+  private parked: Held[] = [];
+  private consumerTag: string | undefined;
+  private prefetch = 0;
+  private wantedPrefetch = 1;
+  private reconsuming: Promise<void> | undefined;
+  private readonly parkedTimer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly deps: ConsumerDeps) {
+    deps.session.on('down', () => this.onConnectionLost());
+    deps.session.on('up', () => this.onConnected());
+    this.parkedTimer = setInterval(() => this.retryParked(), PARKED_RETRY_MS);
+    this.parkedTimer.unref();
+  }
+
+  /**
+   * Hands out up to `max` deliveries, and sizes the prefetch for what the pool
+   * can take. Each goes through the ledger only now, when the pool takes it:
+   * a task cancelled while it waited here is still 'queued' for the ledger,
+   * so the cancel wins and the task is dropped instead of run.
+   */
+  async take(max: number, leaseMs: number): Promise<Delivery[]> {
+    const out: Delivery[] = [];
+    while (out.length < max && this.arrived.length > 0) {
+      const batch = this.arrived.splice(0, max - out.length);
+      let verdicts: ClaimVerdict[];
+      try {
+        verdicts = await this.deps.ledger.claim(
+          batch.map((held) => ({ envelope: held.envelope, generation: held.counters.attempts + held.counters.deaths })),
+          this.deps.owner,
+          leaseMs,
+          this.deps.clock.now(),
+        );
+      } catch {
+        // Redis is away: the messages go back to RabbitMQ, to be claimed once it is back.
+        for (const held of batch) this.settleMessage(held, 'requeue');
+        break;
+      }
+      batch.forEach((held, index) => {
+        const verdict = verdicts[index];
+        const ours = verdict === 'mine' && this.handedOut.has(held.envelope.id);
+        if (verdict === 'run' || verdict === 'cancel_requested' || (verdict === 'mine' && !ours)) {
+          this.handedOut.set(held.envelope.id, held);
+          out.push(this.toDelivery(held, verdict === 'cancel_requested'));
+        } else if (ours) this.rebind(held);
+        else if (verdict === 'key_busy') this.parked.push(held);
+        else this.settleMessage(held, 'ack');
+      });
+    }
+    this.resize(this.handedOut.size + this.arrived.length + this.parked.length + Math.max(0, max - out.length));
+    return out;
+  }
+
+  /** The message behind a delivery this pool was handed. */
+  heldFor(id: string): Held | undefined {
+    return this.handedOut.get(id);
+  }
+
+  /** Acks (or requeues) a handed-out task's message; false if its connection is gone (RabbitMQ redelivers it). */
+  settle(id: string, how: 'ack' | 'requeue'): boolean {
+    const held = this.handedOut.get(id);
+    this.handedOut.delete(id);
+    if (!held) return false;
+    return this.settleMessage(held, how);
+  }
+
+  running(): Held[] {
+    return [...this.handedOut.values()];
+  }
+
+  /** Tasks waiting for their key look again (a key was freed, or the periodic retry), ahead of newer arrivals. */
+  retryParked(): void {
+    if (this.parked.length === 0) return;
+    this.arrived.unshift(...this.parked);
+    this.parked = [];
+    this.deps.onReady();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.parkedTimer);
+    const channels = this.deps.session.current;
+    if (channels && this.consumerTag) await channels.consumer.cancel(this.consumerTag).catch(() => {});
+  }
+
+  private toDelivery(held: Held, cancelRequested: boolean): Delivery {
+    return {
+      tag: `${this.deps.owner}|${held.envelope.id}`,
+      envelope: held.envelope,
+      attempts: held.counters.attempts,
+      deaths: held.counters.deaths,
+      cancelRequested,
+    };
+  }
+
+  private resize(wanted: number): void {
+    this.wantedPrefetch = Math.max(1, wanted);
+    if (this.wantedPrefetch !== this.prefetch || !this.consumerTag) void this.reconsume();
+  }
+
+  /** Per-consumer prefetch is fixed when the consumer starts: a new size means a new consumer. */
+  private reconsume(): Promise<void> {
+    this.reconsuming ??= (async () => {
+      try {
+        while (!this.closed && (this.wantedPrefetch !== this.prefetch || !this.consumerTag)) {
+          const channels = await this.deps.session.ready();
+          await this.deps.publisher.ensureQueue(this.deps.queue);
+          const size = this.wantedPrefetch;
+          if (this.consumerTag) await channels.consumer.cancel(this.consumerTag);
+          this.consumerTag = undefined;
+          await channels.consumer.prefetch(size, false);
+          const generation = channels.generation;
+          const { consumerTag } = await channels.consumer.consume(this.deps.queue, (message) => this.onMessage(message, generation), { noAck: false });
+          this.consumerTag = consumerTag;
+          this.prefetch = size;
+        }
+      } catch {
+        // The connection went away mid-way: onConnected starts over.
+        this.consumerTag = undefined;
+      } finally {
+        this.reconsuming = undefined;
+      }
+    })();
+    return this.reconsuming;
+  }
+
+  private onMessage(message: ConsumeMessage | null, generation: number): void {
+    if (!message) {
+      // RabbitMQ cancelled the consumer (the queue was deleted): consume again, which declares it again.
+      this.consumerTag = undefined;
+      void this.reconsume();
+      return;
+    }
+    const decoded = decodeMessage(this.deps.queue, message, () => `amqp-${this.deps.queue}-${Date.now()}-${message.fields.deliveryTag}`);
+    const held: Held = { ...decoded, message, generation };
+    const now = this.deps.clock.now();
+    if (held.counters.dueAt - now > NEGLIGIBLE_DELAY_MS) {
+      void this.holdLonger(held, now);
+      return;
+    }
+    this.arrived.push(held);
+    this.deps.onReady();
+  }
+
+  /** Still early (it came back from a delay queue that was shorter than its delay): another round. */
+  private async holdLonger(held: Held, now: number): Promise<void> {
+    try {
+      await this.deps.publisher.publishTask(held.envelope, held.counters, now);
+      this.settleMessage(held, 'ack');
+    } catch {
+      this.settleMessage(held, 'requeue');
+    }
+  }
+
+  /**
+   * RabbitMQ redelivered a task this pool runs (its old connection died): the
+   * run goes on, and its ack will use the new message.
+   */
+  private rebind(held: Held): void {
+    const running = this.handedOut.get(held.envelope.id)!;
+    if (running.generation === held.generation) {
+      // Two copies on one connection (a duplicate publish): the extra one goes.
+      this.settleMessage(held, 'ack');
+      return;
+    }
+    this.handedOut.set(held.envelope.id, { ...running, message: held.message, generation: held.generation });
+  }
+
+  private settleMessage(held: Held, how: 'ack' | 'requeue'): boolean {
+    const channels = this.deps.session.current;
+    if (!channels || channels.generation !== held.generation) return false;
+    try {
+      if (how === 'ack') channels.consumer.ack(held.message);
+      else channels.consumer.nack(held.message, false, true);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private onConnectionLost(): void {
+    // What was not handed out yet is redelivered by RabbitMQ; what runs keeps running.
+    this.arrived = [];
+    this.parked = [];
+    this.consumerTag = undefined;
+    this.prefetch = 0;
+  }
+
+  private onConnected(): void {
+    if (!this.closed) void this.reconsume();
+  }
+}

@@ -1,0 +1,246 @@
+import { EventEmitter } from 'node:events';
+import type { TaskEnvelope } from '../../core/envelope.js';
+import type { DeadReason } from '../../core/task-record.js';
+import type {
+  Broker,
+  CancelResult,
+  CancelSelector,
+  ClaimRequest,
+  DeadLetter,
+  DeadLetterFilter,
+  DeadLetterSelector,
+  Delivery,
+  EnqueueResult,
+  QueueStats,
+  RetryOptions,
+} from '../../ports/broker.js';
+import { systemClock, type Clock } from '../../ports/clock.js';
+import type { Retention } from '../../ports/store.js';
+import { DEFAULT_REDIS_PREFIX } from '../redis/redis-connection.js';
+import { AmqpSession } from './amqp-session.js';
+import { DeadLetterQueue } from './dead-letter-queue.js';
+import { Ledger } from './ledger/ledger.js';
+import { Publisher } from './publisher.js';
+import { QueueConsumer, type Held } from './queue-consumer.js';
+import { queueCounts } from './queue-counts.js';
+import type { QueueType } from './topology.js';
+
+export interface RabbitBrokerOptions {
+  /** amqp:// or amqps:// URL. */
+  url: string;
+  /** Redis for the ledger (see Ledger): RabbitMQ alone cannot say which task ids exist or who runs what. */
+  redisUrl: string;
+  redisPrefix?: string;
+  queueType?: QueueType;
+  clock?: Clock;
+}
+
+/**
+ * The production broker: tasks are persistent messages in durable quorum
+ * queues, published with confirms; delays go through holding queues; a
+ * queue's dead letters through `<queue>.dead`. Unacked messages return to
+ * their queue when a pool's connection dies, and the ledger in Redis makes
+ * sure a redelivered task is neither lost nor run twice by the same pool.
+ */
+export class RabbitBroker implements Broker {
+  private readonly session: AmqpSession;
+  private readonly ledger: Ledger;
+  private readonly publisher: Publisher;
+  private readonly deadLetters: DeadLetterQueue;
+  private readonly consumers = new Map<string, QueueConsumer>();
+  private readonly changes = new EventEmitter();
+  private readonly clock: Clock;
+  private subscribed: Promise<void> | undefined;
+
+  constructor(options: RabbitBrokerOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.session = new AmqpSession(options.url);
+    this.ledger = new Ledger(options.redisUrl, options.redisPrefix ?? DEFAULT_REDIS_PREFIX);
+    this.publisher = new Publisher(this.session, options.queueType ?? 'quorum');
+    this.deadLetters = new DeadLetterQueue(this.session, this.publisher);
+    this.session.start();
+  }
+
+  get description(): string {
+    return this.session.description;
+  }
+
+  async enqueue(tasks: readonly TaskEnvelope[]): Promise<EnqueueResult[]> {
+    const first = new Map<string, TaskEnvelope>();
+    for (const task of tasks) if (!first.has(task.id)) first.set(task.id, task);
+    const unique = [...first.values()];
+    const states = await this.ledger.register(unique);
+    const stateOf = new Map(unique.map((task, index) => [task.id, states[index]!]));
+    // 'pending': a publish that was never confirmed (its producer died); publishing again is safe.
+    const toPublish = unique.filter((task) => stateOf.get(task.id) === 'new' || stateOf.get(task.id) === 'pending');
+    const now = this.clock.now();
+    await Promise.all(toPublish.map((task) => this.publisher.publishTask(task, { attempts: 0, deaths: 0, dueAt: task.runAt ?? now }, now)));
+    await this.ledger.markQueued(toPublish);
+    const created = new Set<string>();
+    return tasks.map((task) => {
+      const isNew = stateOf.get(task.id) === 'new' && !created.has(task.id);
+      if (isNew) created.add(task.id);
+      return { id: task.id, created: isNew };
+    });
+  }
+
+  async claim(request: ClaimRequest): Promise<Delivery[]> {
+    void this.listenToLedger();
+    return this.consumer(request.owner, request.queue).take(request.max, request.leaseMs);
+  }
+
+  async complete(delivery: Delivery, outcome: 'succeeded' | 'cancelled'): Promise<void> {
+    const { owner, consumer } = this.route(delivery);
+    await this.ledger.finish(delivery.envelope, outcome === 'succeeded' ? 'done' : 'cancelled', owner);
+    consumer?.settle(delivery.envelope.id, 'ack');
+  }
+
+  async retry(delivery: Delivery, options: RetryOptions): Promise<void> {
+    const { owner, consumer } = this.route(delivery);
+    const attempts = delivery.attempts + (options.counts === 'attempt' ? 1 : 0);
+    const deaths = delivery.deaths + (options.counts === 'death' ? 1 : 0);
+    const now = this.clock.now();
+    // Publish first: if this pool dies before the ack, the old copy comes back and the ledger drops it as stale.
+    await this.publisher.publishTask(delivery.envelope, { attempts, deaths, dueAt: now + options.delayMs }, now);
+    await this.ledger.requeue(delivery.envelope, attempts + deaths, owner, options.delayMs + LEASE_AFTER_REQUEUE_MS);
+    consumer?.settle(delivery.envelope.id, 'ack');
+  }
+
+  async deadLetter(delivery: Delivery, reason: DeadReason): Promise<void> {
+    const { owner, consumer } = this.route(delivery);
+    const attempts = Math.max(delivery.attempts, 'attempts' in reason && typeof reason.attempts === 'number' ? reason.attempts : 0);
+    const deaths = Math.max(delivery.deaths, reason.kind === 'crashed' ? reason.deaths : 0);
+    await this.deadLetters.bury(delivery.envelope, { attempts, deaths }, reason, this.clock.now());
+    await this.ledger.finish(delivery.envelope, 'dead', owner);
+    consumer?.settle(delivery.envelope.id, 'ack');
+  }
+
+  async release(deliveries: readonly Delivery[]): Promise<void> {
+    for (const delivery of deliveries) {
+      const { owner, consumer } = this.route(delivery);
+      await this.ledger.requeue(delivery.envelope, delivery.attempts + delivery.deaths, owner, LEASE_AFTER_REQUEUE_MS);
+      consumer?.settle(delivery.envelope.id, 'requeue');
+    }
+  }
+
+  async renewLeases(owner: string, leaseMs: number): Promise<void> {
+    const running = [...this.consumers.entries()]
+      .filter(([key]) => key.startsWith(`${owner}\n`))
+      .flatMap(([, consumer]) => consumer.running().map((held: Held) => held.envelope));
+    await this.ledger.renew(running, leaseMs, this.clock.now());
+  }
+
+  /** RabbitMQ returns a dead connection's unacked messages by itself: there is nothing to take back. */
+  async reclaim(): Promise<number> {
+    return 0;
+  }
+
+  async cancel(selector: CancelSelector): Promise<CancelResult[]> {
+    const ids =
+      'group' in selector ? (await this.ledger.groupMembers(selector.group)).filter((id) => id !== selector.except) : [...selector.ids];
+    const results = await this.ledger.cancel(ids);
+    return 'group' in selector ? results.filter((result) => result.outcome === 'cancelled' || result.outcome === 'stopping') : results;
+  }
+
+  async pendingCancellations(owner: string): Promise<string[]> {
+    return this.ledger.pendingCancellations(owner);
+  }
+
+  async stats(queues?: readonly string[]): Promise<QueueStats[]> {
+    const names = [...(queues ?? (await this.ledger.knownQueues()))].sort();
+    return queueCounts(this.session, this.ledger, names, this.clock.now());
+  }
+
+  async listDead(filter: DeadLetterFilter): Promise<DeadLetter[]> {
+    const queues = filter.queue === undefined ? await this.ledger.knownQueues() : [filter.queue];
+    const letters = await this.deadLetters.list(queues);
+    const offset = filter.offset ?? 0;
+    return letters.slice(offset, offset + (filter.limit ?? 100));
+  }
+
+  async getDead(id: string): Promise<DeadLetter | undefined> {
+    return (await this.deadLetters.list(await this.ledger.knownQueues())).find((letter) => letter.envelope.id === id);
+  }
+
+  async retryDead(selector: DeadLetterSelector): Promise<TaskEnvelope[]> {
+    const now = this.clock.now();
+    const retried: TaskEnvelope[] = [];
+    await this.deadLetters.visit(await this.queuesOf(selector), async (letter) => {
+      if (!this.deadLetters.selects(selector, letter)) return 'keep';
+      const { runAt: _earlier, ...rest } = letter.envelope;
+      const fresh: TaskEnvelope = { ...rest, enqueuedAt: now };
+      await this.ledger.restart(fresh);
+      await this.publisher.publishTask(fresh, { attempts: 0, deaths: 0, dueAt: now }, now);
+      retried.push(fresh);
+      return 'remove';
+    });
+    if (retried.length > 0) this.changes.emit('change');
+    return retried;
+  }
+
+  async purgeDead(selector: DeadLetterSelector): Promise<string[]> {
+    const purged: string[] = [];
+    await this.deadLetters.visit(await this.queuesOf(selector), (letter) => {
+      if (!this.deadLetters.selects(selector, letter)) return 'keep';
+      purged.push(letter.envelope.id);
+      return 'remove';
+    });
+    return purged;
+  }
+
+  /** Finished tasks expire from the ledger by themselves; RabbitMQ forgets acked messages. */
+  async prune(_retention: Retention): Promise<number> {
+    return 0;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.changes.on('change', listener);
+    void this.listenToLedger();
+    return () => this.changes.off('change', listener);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers.values()].map((consumer) => consumer.close()));
+    await this.session.close();
+    await this.ledger.close();
+  }
+
+  private consumer(owner: string, queue: string): QueueConsumer {
+    const key = `${owner}\n${queue}`;
+    let consumer = this.consumers.get(key);
+    if (!consumer) {
+      consumer = new QueueConsumer({
+        session: this.session,
+        ledger: this.ledger,
+        publisher: this.publisher,
+        clock: this.clock,
+        owner,
+        queue,
+        onReady: () => this.changes.emit('change'),
+      });
+      this.consumers.set(key, consumer);
+    }
+    return consumer;
+  }
+
+  private route(delivery: Delivery): { owner: string; consumer: QueueConsumer | undefined } {
+    const owner = delivery.tag.slice(0, delivery.tag.indexOf('|'));
+    return { owner, consumer: this.consumers.get(`${owner}\n${delivery.envelope.queue}`) };
+  }
+
+  private async queuesOf(selector: DeadLetterSelector): Promise<string[]> {
+    return 'queue' in selector ? [selector.queue] : this.ledger.knownQueues();
+  }
+
+  /** Cancel requests and freed keys reach this process through Redis pub/sub. */
+  private listenToLedger(): Promise<void> {
+    this.subscribed ??= this.ledger.subscribe(
+      () => this.changes.emit('change'),
+      () => this.consumers.forEach((consumer) => consumer.retryParked()),
+    );
+    return this.subscribed;
+  }
+}
+
+/** A requeued task keeps its key's lease this much longer than its delay, for some pool to claim it again. */
+const LEASE_AFTER_REQUEUE_MS = 30_000;
