@@ -1,19 +1,31 @@
+import { ConfigError } from '../core/errors.js';
 import type { Broker } from '../ports/broker.js';
 import type { Store } from '../ports/store.js';
+import { RabbitBroker } from './rabbitmq/rabbit-broker.js';
+import type { QueueType } from './rabbitmq/topology.js';
+import { redactUrl } from './redact-url.js';
+import { DEFAULT_REDIS_PREFIX } from './redis/redis-connection.js';
+import { RedisStore } from './redis/store/redis-store.js';
 import { openSqlite } from './sqlite/open-sqlite.js';
 
 export interface BackendOptions {
   /** The embedded database: a directory or a .db file (GAFFER_DATA, ./.gaffer by default). */
   data?: string;
+  /** amqp:// or amqps:// for RabbitMQ (GAFFER_BROKER); the embedded broker without one. */
+  broker?: string;
+  /** redis:// or rediss:// for Redis (GAFFER_STORE); the embedded store without one. */
+  store?: string;
+  /** Prefix of every Redis key (GAFFER_REDIS_PREFIX, "gaffer:" by default): deployments can share a Redis. */
+  redisPrefix?: string;
+  /** RabbitMQ queue type (GAFFER_QUEUE_TYPE): quorum by default, or classic. */
+  queueType?: QueueType;
   /**
    * For the process that runs a pool manager: writes of the same few
-   * milliseconds share one commit. Leave it off in producers (see GroupCommit).
+   * milliseconds share one commit (embedded database only). Leave it off in
+   * producers (see GroupCommit).
    */
   groupCommit?: boolean;
 }
-
-/** The group-commit window of a pool manager's process. */
-export const POOL_COMMIT_WINDOW_MS = 2;
 
 export interface Backend {
   broker: Broker;
@@ -23,16 +35,59 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/** Opens the broker and store a process talks to. */
-export function openBackend(options: BackendOptions = {}): Backend {
-  const { file, broker, store } = openSqlite(options.data, options.groupCommit ? { commitWindowMs: POOL_COMMIT_WINDOW_MS } : {});
+/** The group-commit window of a pool manager's process. */
+export const POOL_COMMIT_WINDOW_MS = 2;
+
+/** Opens the broker and store a process talks to: embedded by default, RabbitMQ and Redis when given. */
+export function openBackend(options: BackendOptions = {}, env: NodeJS.ProcessEnv = process.env): Backend {
+  const brokerUrl = options.broker || env.GAFFER_BROKER || undefined;
+  const storeUrl = options.store || env.GAFFER_STORE || undefined;
+  const redisPrefix = options.redisPrefix || env.GAFFER_REDIS_PREFIX || DEFAULT_REDIS_PREFIX;
+  const queueType = options.queueType ?? parseQueueType(env.GAFFER_QUEUE_TYPE);
+  if (brokerUrl !== undefined) assertScheme(brokerUrl, ['amqp:', 'amqps:'], 'broker', '--broker amqp://user:password@host:5672');
+  if (storeUrl !== undefined) assertScheme(storeUrl, ['redis:', 'rediss:'], 'store', '--store redis://host:6379');
+  if (brokerUrl !== undefined && storeUrl === undefined) {
+    throw new ConfigError(
+      'the RabbitMQ broker keeps its ledger (task ids, cancellations, key leases) in Redis: pass --store redis://host:6379 (or GAFFER_STORE) too',
+    );
+  }
+
+  const sqlite =
+    brokerUrl === undefined || storeUrl === undefined
+      ? openSqlite(options.data, options.groupCommit ? { commitWindowMs: POOL_COMMIT_WINDOW_MS } : {})
+      : undefined;
+  const broker: Broker =
+    brokerUrl === undefined ? sqlite!.broker : new RabbitBroker({ url: brokerUrl, redisUrl: storeUrl!, redisPrefix, queueType });
+  const store: Store = storeUrl === undefined ? sqlite!.store : new RedisStore({ url: storeUrl, prefix: redisPrefix });
+  const description = [
+    brokerUrl === undefined ? `broker sqlite ${sqlite!.file}` : `broker rabbitmq ${redactUrl(brokerUrl)} (${queueType} queues)`,
+    storeUrl === undefined ? `store sqlite ${sqlite!.file}` : `store redis ${redactUrl(storeUrl)} (prefix ${redisPrefix})`,
+  ].join(', ');
   return {
     broker,
     store,
-    description: `sqlite ${file}`,
+    description,
     close: async () => {
       await broker.close();
       await store.close();
     },
   };
+}
+
+function assertScheme(url: string, schemes: readonly string[], what: string, example: string): void {
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    throw new ConfigError(`the ${what} URL ${JSON.stringify(redactUrl(url))} is not a URL; write e.g. ${example}`);
+  }
+  if (!schemes.includes(protocol)) {
+    throw new ConfigError(`gaffer has no ${what} for ${protocol}// URLs; use ${schemes.map((s) => `${s}//`).join(' or ')}, e.g. ${example}`);
+  }
+}
+
+function parseQueueType(value: string | undefined): QueueType {
+  if (value === undefined || value === '' || value === 'quorum') return 'quorum';
+  if (value === 'classic') return 'classic';
+  throw new ConfigError(`GAFFER_QUEUE_TYPE must be quorum or classic, not ${JSON.stringify(value)}`);
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openBackend } from '../../adapters/open-backend.js';
+import { backendFrom, type BackendCliOptions } from '../backend-options.js';
 import { GafferClient } from '../../client/client.js';
 import { PoolManager } from '../../runtime/pool/pool-manager.js';
 import { formatDuration } from '../format/durations.js';
@@ -16,8 +16,9 @@ export interface DemoOptions {
   difficulty: number;
   min: number;
   max?: number;
-  data?: string;
   scaleDownWindowMs: number;
+  /** Where the tasks go: a temporary embedded database unless --data, --broker or --store say otherwise. */
+  backend: BackendCliOptions;
 }
 
 const MINING_TASKS = fileURLToPath(new URL('./mining-tasks.js', import.meta.url));
@@ -30,8 +31,9 @@ const REFRESH_MS = 200;
  * temporary database is removed unless --data was given).
  */
 export async function runDemo(options: DemoOptions, out: NodeJS.WriteStream = process.stdout): Promise<void> {
-  const temporary = options.data === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'gaffer-demo-')) : undefined;
-  const backend = openBackend({ data: options.data ?? temporary!, groupCommit: true });
+  const embedded = options.backend.broker === undefined && options.backend.store === undefined && !process.env.GAFFER_BROKER;
+  const temporary = embedded && options.backend.data === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'gaffer-demo-')) : undefined;
+  const backend = backendFrom({ ...options.backend, ...(temporary ? { data: temporary } : {}) }, { groupCommit: true });
   const cores = os.availableParallelism();
   const pool = new PoolManager({
     tasks: MINING_TASKS,
