@@ -68,10 +68,26 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
     });
   }
 
-  /** A short-lived channel for checks that may fail (a failed check closes its channel). */
+  /**
+   * A short-lived channel for checks that may fail (a failed check closes its
+   * channel). A connection that just died may not have said so yet: then it
+   * tries once more on the next connection.
+   */
   async adminChannel(): Promise<Channel> {
-    await this.ready();
-    return this.model!.createChannel();
+    for (let attempt = 1; ; attempt++) {
+      await this.ready();
+      try {
+        return await this.model!.createChannel();
+      } catch (error) {
+        if (attempt >= 2) {
+          throw new StorageUnavailableError(
+            `could not open a channel to RabbitMQ at ${redactUrl(this.url)} (${(error as Error).message}); check that it is running and accepts connections`,
+            { cause: error },
+          );
+        }
+        if (this.model) this.onLost(this.model, error as Error);
+      }
+    }
   }
 
   start(): void {

@@ -4,6 +4,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { AmqpSession } from './amqp-session.js';
 import type { ClaimVerdict, Ledger } from './ledger/ledger.js';
 import { decodeMessage, type DecodedMessage } from './message-format.js';
+import { ConsumerCredit } from './consumer-credit.js';
 import { NEGLIGIBLE_DELAY_MS, type Publisher } from './publisher.js';
 
 /** A message this pool holds unacked: arrived, handed out, or waiting for its key. */
@@ -41,16 +42,14 @@ export class QueueConsumer {
   /** Everything handed to the pool and not settled, by task id. */
   private readonly handedOut = new Map<string, Held>();
   private parked: Held[] = [];
-  private consumerTag: string | undefined;
-  private prefetch = 0;
-  private wantedPrefetch = 1;
-  private reconsuming: Promise<void> | undefined;
+  private readonly credit: ConsumerCredit;
   private readonly parkedTimer: NodeJS.Timeout;
-  private closed = false;
 
   constructor(private readonly deps: ConsumerDeps) {
     deps.session.on('down', () => this.onConnectionLost());
-    deps.session.on('up', () => this.onConnected());
+    this.credit = new ConsumerCredit(deps.session, deps.publisher, deps.queue, deps.clock, (message, generation) =>
+      this.onMessage(message, generation),
+    );
     this.parkedTimer = setInterval(() => this.retryParked(), PARKED_RETRY_MS);
     this.parkedTimer.unref();
   }
@@ -89,7 +88,8 @@ export class QueueConsumer {
         else this.settleMessage(held, 'ack');
       });
     }
-    this.resize(this.handedOut.size + this.arrived.length + this.parked.length + Math.max(0, max - out.length));
+    // Credit for what the pool holds and what it can still take: no more, so no pool hoards tasks.
+    this.credit.want(this.handedOut.size + this.arrived.length + this.parked.length + Math.max(0, max - out.length));
     return out;
   }
 
@@ -119,10 +119,8 @@ export class QueueConsumer {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
     clearInterval(this.parkedTimer);
-    const channels = this.deps.session.current;
-    if (channels && this.consumerTag) await channels.consumer.cancel(this.consumerTag).catch(() => {});
+    await this.credit.close();
   }
 
   private toDelivery(held: Held, cancelRequested: boolean): Delivery {
@@ -135,44 +133,7 @@ export class QueueConsumer {
     };
   }
 
-  private resize(wanted: number): void {
-    this.wantedPrefetch = Math.max(1, wanted);
-    if (this.wantedPrefetch !== this.prefetch || !this.consumerTag) void this.reconsume();
-  }
-
-  /** Per-consumer prefetch is fixed when the consumer starts: a new size means a new consumer. */
-  private reconsume(): Promise<void> {
-    this.reconsuming ??= (async () => {
-      try {
-        while (!this.closed && (this.wantedPrefetch !== this.prefetch || !this.consumerTag)) {
-          const channels = await this.deps.session.ready();
-          await this.deps.publisher.ensureQueue(this.deps.queue);
-          const size = this.wantedPrefetch;
-          if (this.consumerTag) await channels.consumer.cancel(this.consumerTag);
-          this.consumerTag = undefined;
-          await channels.consumer.prefetch(size, false);
-          const generation = channels.generation;
-          const { consumerTag } = await channels.consumer.consume(this.deps.queue, (message) => this.onMessage(message, generation), { noAck: false });
-          this.consumerTag = consumerTag;
-          this.prefetch = size;
-        }
-      } catch {
-        // The connection went away mid-way: onConnected starts over.
-        this.consumerTag = undefined;
-      } finally {
-        this.reconsuming = undefined;
-      }
-    })();
-    return this.reconsuming;
-  }
-
-  private onMessage(message: ConsumeMessage | null, generation: number): void {
-    if (!message) {
-      // RabbitMQ cancelled the consumer (the queue was deleted): consume again, which declares it again.
-      this.consumerTag = undefined;
-      void this.reconsume();
-      return;
-    }
+  private onMessage(message: ConsumeMessage, generation: number): void {
     const decoded = decodeMessage(this.deps.queue, message, () => `amqp-${this.deps.queue}-${Date.now()}-${message.fields.deliveryTag}`);
     const held: Held = { ...decoded, message, generation };
     const now = this.deps.clock.now();
@@ -224,11 +185,5 @@ export class QueueConsumer {
     // What was not handed out yet is redelivered by RabbitMQ; what runs keeps running.
     this.arrived = [];
     this.parked = [];
-    this.consumerTag = undefined;
-    this.prefetch = 0;
-  }
-
-  private onConnected(): void {
-    if (!this.closed) void this.reconsume();
   }
 }

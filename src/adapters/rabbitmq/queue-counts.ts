@@ -30,7 +30,7 @@ export async function queueCounts(session: AmqpSession, ledger: Ledger, queues: 
       for (const bucket of DELAY_BUCKETS_MS) delayed += await messages(delayQueueName(queue, bucket));
       stats.push({
         queue,
-        ready: await messages(queue),
+        ready: Math.max(0, (await messages(queue)) - counts[index]!.cancelledQueued),
         blocked: 0,
         delayed,
         running: counts[index]!.running,

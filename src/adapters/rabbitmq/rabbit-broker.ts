@@ -89,37 +89,50 @@ export class RabbitBroker implements Broker {
     return this.consumer(request.owner, request.queue).take(request.max, request.leaseMs);
   }
 
+  // Every settling call checks in the ledger that its owner still holds the task: an owner that lost it
+  // (another pool took it) changes nothing, as a late ack on the embedded broker. Its own copy of the
+  // message is acked all the same: it is a duplicate, or it died with its connection.
+
   async complete(delivery: Delivery, outcome: 'succeeded' | 'cancelled'): Promise<void> {
     const { owner, consumer } = this.route(delivery);
-    await this.ledger.finish(delivery.envelope, outcome === 'succeeded' ? 'done' : 'cancelled', owner);
+    await this.ledger.finish(delivery.envelope, outcome === 'succeeded' ? 'done' : 'cancelled', owner, generationOf(delivery));
     consumer?.settle(delivery.envelope.id, 'ack');
   }
 
   async retry(delivery: Delivery, options: RetryOptions): Promise<void> {
     const { owner, consumer } = this.route(delivery);
+    if (!(await this.ledger.holds(delivery.envelope, owner, generationOf(delivery)))) {
+      consumer?.settle(delivery.envelope.id, 'ack');
+      return;
+    }
     const attempts = delivery.attempts + (options.counts === 'attempt' ? 1 : 0);
     const deaths = delivery.deaths + (options.counts === 'death' ? 1 : 0);
     const now = this.clock.now();
     // Publish first: if this pool dies before the ack, the old copy comes back and the ledger drops it as stale.
     await this.publisher.publishTask(delivery.envelope, { attempts, deaths, dueAt: now + options.delayMs }, now);
-    await this.ledger.requeue(delivery.envelope, attempts + deaths, owner, options.delayMs + LEASE_AFTER_REQUEUE_MS);
+    await this.ledger.requeue(delivery.envelope, owner, generationOf(delivery), attempts + deaths, options.delayMs + LEASE_AFTER_REQUEUE_MS);
     consumer?.settle(delivery.envelope.id, 'ack');
   }
 
   async deadLetter(delivery: Delivery, reason: DeadReason): Promise<void> {
     const { owner, consumer } = this.route(delivery);
+    if (!(await this.ledger.holds(delivery.envelope, owner, generationOf(delivery)))) {
+      consumer?.settle(delivery.envelope.id, 'ack');
+      return;
+    }
     const attempts = Math.max(delivery.attempts, 'attempts' in reason && typeof reason.attempts === 'number' ? reason.attempts : 0);
     const deaths = Math.max(delivery.deaths, reason.kind === 'crashed' ? reason.deaths : 0);
     await this.deadLetters.bury(delivery.envelope, { attempts, deaths }, reason, this.clock.now());
-    await this.ledger.finish(delivery.envelope, 'dead', owner);
+    await this.ledger.finish(delivery.envelope, 'dead', owner, generationOf(delivery));
     consumer?.settle(delivery.envelope.id, 'ack');
   }
 
   async release(deliveries: readonly Delivery[]): Promise<void> {
     for (const delivery of deliveries) {
       const { owner, consumer } = this.route(delivery);
-      await this.ledger.requeue(delivery.envelope, delivery.attempts + delivery.deaths, owner, LEASE_AFTER_REQUEUE_MS);
-      consumer?.settle(delivery.envelope.id, 'requeue');
+      const generation = generationOf(delivery);
+      const held = await this.ledger.requeue(delivery.envelope, owner, generation, generation, LEASE_AFTER_REQUEUE_MS);
+      consumer?.settle(delivery.envelope.id, held ? 'requeue' : 'ack');
     }
   }
 
@@ -240,6 +253,11 @@ export class RabbitBroker implements Broker {
     );
     return this.subscribed;
   }
+}
+
+/** The attempt a delivery is: the ledger's generation for it. */
+function generationOf(delivery: Delivery): number {
+  return delivery.attempts + delivery.deaths;
 }
 
 /** A requeued task keeps its key's lease this much longer than its delay, for some pool to claim it again. */

@@ -38,9 +38,9 @@ export class Ledger {
     const scripts: Array<[string, number, string]> = [
       ['gafferRegister', 4, REGISTER],
       ['gafferMarkQueued', 1, MARK_QUEUED],
-      ['gafferClaim', 3, CLAIM],
-      ['gafferFinish', 4, FINISH],
-      ['gafferRequeue', 4, REQUEUE],
+      ['gafferClaim', 4, CLAIM],
+      ['gafferFinish', 3, FINISH],
+      ['gafferRequeue', 3, REQUEUE],
       ['gafferCancel', 1, CANCEL],
     ];
     for (const [name, numberOfKeys, lua] of scripts) this.redis.defineCommand(name, { numberOfKeys, lua });
@@ -62,6 +62,10 @@ export class Ledger {
 
   private cancelling(owner: string): string {
     return `${this.prefix}cancelling:${owner}`;
+  }
+
+  private cancelledQueued(queue: string): string {
+    return `${this.prefix}cancelled-queued:${queue}`;
   }
 
   /** The name of a key's lease; a dummy (never set) for tasks without a key, so scripts always get their keys. */
@@ -102,6 +106,7 @@ export class Ledger {
         this.task(envelope.id),
         this.running(envelope.queue),
         this.keyLease(envelope),
+        this.cancelledQueued(envelope.queue),
         envelope.id,
         owner,
         generation,
@@ -110,36 +115,51 @@ export class Ledger {
         envelope.key === undefined ? '0' : '1',
         envelope.queue,
         envelope.type,
+        this.prefix,
       );
     }
     return (await execAll(pipeline)) as ClaimVerdict[];
   }
 
-  async finish(envelope: TaskEnvelope, state: 'done' | 'dead' | 'cancelled', owner: string): Promise<void> {
+  /** Ends the task if `owner` still holds this attempt of it; false (nothing changed) otherwise. */
+  async finish(envelope: TaskEnvelope, state: 'done' | 'dead' | 'cancelled', owner: string, generation: number): Promise<boolean> {
     const lease = this.keyLease(envelope);
-    await this.redis.gafferFinish(
+    const done = await this.redis.gafferFinish(
       this.task(envelope.id),
       this.running(envelope.queue),
       lease,
-      this.cancelling(owner),
       envelope.id,
       state,
       this.retentionSeconds,
       this.channels.keyFree(),
       lease,
+      owner,
+      generation,
+      this.prefix,
     );
+    return done === 1;
   }
 
-  async requeue(envelope: TaskEnvelope, generation: number, owner: string, keepKeyMs: number): Promise<void> {
-    await this.redis.gafferRequeue(
+  /** Queues the task again under `nextGeneration` if `owner` still holds `generation` of it; false otherwise. */
+  async requeue(envelope: TaskEnvelope, owner: string, generation: number, nextGeneration: number, keepKeyMs: number): Promise<boolean> {
+    const done = await this.redis.gafferRequeue(
       this.task(envelope.id),
       this.running(envelope.queue),
       this.keyLease(envelope),
-      this.cancelling(owner),
       envelope.id,
-      generation,
+      nextGeneration,
       Math.max(1, Math.round(keepKeyMs)),
+      owner,
+      generation,
+      this.prefix,
     );
+    return done === 1;
+  }
+
+  /** Whether `owner` holds this attempt of the task (checked before publishing on its behalf). */
+  async holds(envelope: TaskEnvelope, owner: string, generation: number): Promise<boolean> {
+    const [state, holder, known] = await this.redis.hmget(this.task(envelope.id), 's', 'o', 'g');
+    return state === 'running' && holder === owner && Number(known) === generation;
   }
 
   async cancel(ids: readonly string[]): Promise<CancelResult[]> {
@@ -179,15 +199,20 @@ export class Ledger {
     return this.redis.smembers(`${this.prefix}queues`);
   }
 
-  /** Arrivals so far and tasks running under a live lease, per queue. */
-  async counts(queues: readonly string[], now: number): Promise<Array<{ arrivals: number; running: number }>> {
+  /** Per queue: arrivals so far, tasks running under a live lease, and cancelled tasks whose message is still queued. */
+  async counts(queues: readonly string[], now: number): Promise<Array<{ arrivals: number; running: number; cancelledQueued: number }>> {
     const pipeline = this.redis.pipeline();
     for (const queue of queues) {
       pipeline.get(this.arrivalsKey(queue));
       pipeline.zcount(this.running(queue), now, '+inf');
+      pipeline.get(this.cancelledQueued(queue));
     }
     const replies = await execAll(pipeline as unknown as { exec(): Promise<Array<[Error | null, unknown]>> });
-    return queues.map((_, index) => ({ arrivals: Number(replies[2 * index] ?? 0), running: Number(replies[2 * index + 1] ?? 0) }));
+    return queues.map((_, index) => ({
+      arrivals: Number(replies[3 * index] ?? 0),
+      running: Number(replies[3 * index + 1] ?? 0),
+      cancelledQueued: Number(replies[3 * index + 2] ?? 0),
+    }));
   }
 
   /** Resets a task that starts over (a dead letter sent back): queued under generation 0. */

@@ -13,6 +13,8 @@ local queue = redis.call('HGET', KEYS[1], 'q')
 local kind = redis.call('HGET', KEYS[1], 'ty')
 if state == 'queued' or state == 'pending' then
   redis.call('HSET', KEYS[1], 's', 'cancelled')
+  -- Its message stays in RabbitMQ until a consumer drops it: counts must not show it as ready.
+  redis.call('INCR', ARGV[3] .. 'cancelled-queued:' .. queue)
   redis.call('EXPIRE', KEYS[1], ARGV[2])
   local key = redis.call('HGET', KEYS[1], 'k')
   if key and key ~= '' then

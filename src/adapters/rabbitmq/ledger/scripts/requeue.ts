@@ -1,16 +1,20 @@
+import { HOLDS } from './holds.js';
+
 /**
  * A task goes back to its queue (a retry after a failure or a death, or a
  * release): queued again under its new attempt generation. Its key lease is
  * kept until the task comes back (the younger tasks of its key wait for it).
+ * Only its current holder can requeue it; returns 0 for anyone else.
  *
- * KEYS: task hash, the queue's running set, the key lease (or a dummy key), the owner's cancelling set
- * ARGV: id, new generation, how long to keep the key lease (ms)
+ * KEYS: task hash, the queue's running set, the key lease (or a dummy key)
+ * ARGV: id, new generation, how long to keep the key lease (ms), owner, current generation, prefix
  */
-export const REQUEUE = `
+export const REQUEUE = `${HOLDS}
+if not holds(ARGV[4], ARGV[5]) then return 0 end
 redis.call('HSET', KEYS[1], 's', 'queued', 'g', ARGV[2])
 redis.call('HDEL', KEYS[1], 'o')
 redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('SREM', KEYS[4], ARGV[1])
+redis.call('SREM', ARGV[6] .. 'cancelling:' .. ARGV[4], ARGV[1])
 if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('PEXPIRE', KEYS[3], ARGV[3]) end
 return 1
 `;

@@ -1,0 +1,111 @@
+import type { ConsumeMessage } from 'amqplib';
+import type { Clock } from '../../ports/clock.js';
+import type { AmqpSession } from './amqp-session.js';
+import type { Publisher } from './publisher.js';
+
+/** How long a pool must want less credit before a consumer is cancelled. */
+const SHRINK_AFTER_MS = 2000;
+
+interface Consumer {
+  tag: string | undefined;
+  credit: number;
+}
+
+/**
+ * A pool's prefetch on one queue, held as consumers. RabbitMQ fixes a
+ * consumer's prefetch when it starts, and a new consumer's credit ignores the
+ * unacked messages of the old ones, so re-creating a consumer to resize it
+ * would hand the pool more than it asked for. Instead each consumer is a unit
+ * of credit: more credit is another consumer for the difference; less is
+ * cancelling some (their unacked messages stay with the pool until settled).
+ * Shrinking waits a little, so a need that flickers does not churn consumers.
+ */
+export class ConsumerCredit {
+  private consumers: Consumer[] = [];
+  private target = 0;
+  private smallerSince: number | undefined;
+  private adjusting: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly session: AmqpSession,
+    private readonly publisher: Publisher,
+    private readonly queue: string,
+    private readonly clock: Clock,
+    private readonly onMessage: (message: ConsumeMessage, generation: number) => void,
+  ) {
+    session.on('down', () => (this.consumers = []));
+    session.on('up', () => void this.adjust());
+  }
+
+  /** Asks for `wanted` messages of credit in all (at least 1, so new tasks are seen). */
+  want(wanted: number): void {
+    const size = Math.max(1, wanted);
+    const total = this.total();
+    if (size >= total) {
+      this.smallerSince = undefined;
+      this.target = size;
+    } else {
+      const now = this.clock.now();
+      this.smallerSince ??= now;
+      this.target = now - this.smallerSince >= SHRINK_AFTER_MS ? size : total;
+    }
+    if (this.target !== total || this.consumers.length === 0) void this.adjust();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const channels = this.session.current;
+    for (const consumer of this.consumers.splice(0)) {
+      if (channels && consumer.tag) await channels.consumer.cancel(consumer.tag).catch(() => {});
+    }
+  }
+
+  private total(): number {
+    return this.consumers.reduce((sum, consumer) => sum + consumer.credit, 0);
+  }
+
+  private adjust(): Promise<void> {
+    this.adjusting ??= this.adjustLoop().finally(() => (this.adjusting = undefined));
+    return this.adjusting;
+  }
+
+  private async adjustLoop(): Promise<void> {
+    try {
+      while (!this.closed && this.total() !== Math.max(1, this.target)) {
+        const channels = await this.session.ready();
+        await this.publisher.ensureQueue(this.queue);
+        const target = Math.max(1, this.target);
+        const total = this.total();
+        if (target > total) {
+          const consumer: Consumer = { tag: undefined, credit: target - total };
+          this.consumers.push(consumer);
+          await channels.consumer.prefetch(consumer.credit, false);
+          const generation = channels.generation;
+          const { consumerTag } = await channels.consumer.consume(
+            this.queue,
+            (message) => {
+              if (message) this.onMessage(message, generation);
+              // RabbitMQ cancelled this consumer (its queue was deleted): its credit is gone; declare and consume again.
+              else this.drop(consumer);
+            },
+            { noAck: false },
+          );
+          consumer.tag = consumerTag;
+        } else {
+          // The smallest consumer goes; if that overshoots, the next turn adds the difference back.
+          const smallest = [...this.consumers].sort((a, b) => a.credit - b.credit)[0]!;
+          this.drop(smallest);
+          if (smallest.tag) await channels.consumer.cancel(smallest.tag);
+        }
+      }
+    } catch {
+      // The connection went away mid-way: 'up' starts over with the credit still wanted.
+    }
+  }
+
+  private drop(consumer: Consumer): void {
+    this.consumers = this.consumers.filter((other) => other !== consumer);
+    if (!this.closed) void this.adjust();
+  }
+}
