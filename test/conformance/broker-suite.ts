@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import type { TaskEnvelope } from '../../src/core/envelope.js';
 import type { DeadReason } from '../../src/core/task-record.js';
 import type { Broker, ClaimRequest, Delivery, QueueStats } from '../../src/ports/broker.js';
@@ -19,13 +19,107 @@ import { sleep, waitFor } from '../support/temp-data.js';
  */
 export interface OpenedBroker {
   broker: Broker;
+  /** Closes the broker and whatever `peer` opened; a second call does nothing. */
   close(): Promise<void>;
+  /**
+   * Another broker on the same namespace, as another pool process would open
+   * it: closing it is that process dying. Cases that hand tasks from one pool
+   * to another use it. Required when `holding` is 'connection'; without it, a
+   * lease broker's peers are owners of the same broker instance.
+   */
+  peer?(): Promise<OpenedBroker>;
+  /**
+   * Cuts this broker's connection to its server as a network failure would
+   * (the broker itself stays open and reconnects by itself). A broker without
+   * a connection to lose (the embedded one) leaves it out.
+   */
+  interrupt?(): Promise<void>;
+}
+
+/**
+ * How an adapter differs from the others where the design lets it. Each trait
+ * is a behaviour the cases assert as stated, not a licence to skip: a case
+ * that depends on one says so in its title or its expectations, and every
+ * other expectation holds for every adapter.
+ */
+export interface BrokerTraits {
+  /**
+   * How long a claim may take to see a task that can start. 0: claim reads
+   * the queue itself (SQLite), so one call sees everything, and what one owner
+   * gives back is at once there for every other owner. Above 0: the broker
+   * pushes tasks into a buffer per owner that claim empties (RabbitMQ), so a
+   * claim right after an enqueue may return nothing yet. An owner that has
+   * claimed keeps room for as many tasks as its last claim said it could
+   * hold (those it held then and `max` more, at least one): each task it
+   * settles makes room for another, which the broker pushes into its buffer.
+   * Tasks that come back to the queue go to whoever has room, the owner that
+   * gave them back included, so cases hand tasks from one pool to another
+   * through a peer that goes away.
+   */
+  deliveryMs: number;
+  /**
+   * What keeps a claimed task from the others, and what gives it back.
+   * 'lease' (SQLite): a lease per task that its owner renews; the tasks of a
+   * dead owner or an expired lease come back through reclaim, and an ack from
+   * an owner whose lease was taken changes nothing. 'connection' (RabbitMQ):
+   * a task is held while the connection of the broker that claimed it lives;
+   * when it dies, the server puts the task back by itself, so reclaim returns
+   * 0, and renewLeases only refreshes running counts and key leases: the
+   * tasks of a holder that died count as running until the lease of its
+   * claim has run out.
+   */
+  holding: 'lease' | 'connection';
+  /**
+   * Whether stats count tasks that wait for an earlier task of their key as
+   * `blocked`. false (RabbitMQ, which cannot see keys): blocked is always 0;
+   * such a task counts as ready while it is in its queue, and not at all while
+   * the consumer of a pool holds it back for its key.
+   */
+  countsBlocked: boolean;
+  /**
+   * Whether prune forgets finished tasks. false (RabbitMQ): prune returns 0,
+   * and finished ids stay taken until they expire by themselves (a TTL of
+   * 24 h in the ledger).
+   */
+  prunes: boolean;
+  /**
+   * In which order the tasks of one key run. Never two at the same time,
+   * whichever owners claim them. 'strict' (SQLite): in enqueue order. 'per-owner'
+   * (RabbitMQ): the tasks that one owner receives run in enqueue order, also
+   * across retries of the head, but across owners any order is possible.
+   */
+  keyOrder: 'strict' | 'per-owner';
+  /**
+   * Where a retried task goes among the other tasks of its queue. 'kept'
+   * (SQLite): its place, ahead of tasks enqueued after it. 'back' (RabbitMQ,
+   * which republishes it with its new counters): behind every task queued by
+   * then. Released tasks go back to the same place.
+   */
+  retryPlace: 'kept' | 'back';
+  /**
+   * The shortest delay (a retry's delayMs, or a runAt) during which a waiting
+   * task can be watched waiting: a claim, which may take deliveryMs, returns
+   * nothing and stats count it as delayed. SQLite: 100 ms, a due time in the
+   * task's row. RabbitMQ: delays go through holding queues of 100 ms, 1 s,
+   * 10 s, ...; a task waits in the longest that fits and is honoured to
+   * within the shortest (100 ms), and between two rounds it passes through
+   * its queue, where stats cannot count it as delayed: 1.1 s waits whole in
+   * the 1 s queue while a case looks, then one round of 100 ms.
+   */
+  watchableDelayMs: number;
 }
 
 /** Long enough never to expire during a test. */
 const LONG_LEASE_MS = 60_000;
 /** Short enough to wait for: retry delays, delayed enqueues and short leases. */
 const SHORT_MS = 100;
+/**
+ * The lease of a pool that will die in a case before the case counts what
+ * runs: on a 'connection' broker, its tasks count as running until it ends.
+ */
+const DYING_LEASE_MS = 1000;
+/** How often a claim on a pushing broker asks again while it waits for deliveries. */
+const CLAIM_POLL_MS = 10;
 
 const TYPE = 'conformance.echo';
 
@@ -36,24 +130,55 @@ function failed(attempts: number): DeadReason {
 
 const FAILED = failed(1);
 
-/** Names, envelopes and short-hands for one test against one broker. */
-class Scope {
+/** Names unique to one test, shared by its broker and its peers. */
+class Names {
   private readonly run = randomUUID().slice(0, 8);
   private count = 0;
-  /** The queue a test uses unless it names another. */
-  readonly queue = this.name('q');
-  /** The owner a test claims as unless it names another. */
-  readonly owner = this.name('pool');
 
-  constructor(readonly broker: Broker) {}
-
-  /** A name unique to this test: a queue, an owner, a key or a group. */
+  /** A queue, an owner, a key or a group of this test. */
   name(label: string): string {
     return `conformance-${label}-${this.run}`;
   }
 
+  /** The number of the next envelope, so that peers never reuse an id. */
+  next(): number {
+    return ++this.count;
+  }
+}
+
+/**
+ * Names, envelopes and short-hands for one test against one broker. A peer
+ * (another pool process on the same namespace) is a Scope too, with the same
+ * queue and names and an owner of its own.
+ */
+class Scope {
+  /** The queue a test uses unless it names another. */
+  readonly queue: string;
+  private readonly peers: Scope[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly opened: OpenedBroker,
+    readonly traits: BrokerTraits,
+    private readonly names: Names,
+    /** The owner this scope claims as unless told otherwise. */
+    readonly owner: string,
+    queue?: string,
+  ) {
+    this.queue = queue ?? names.name('q');
+  }
+
+  get broker(): Broker {
+    return this.opened.broker;
+  }
+
+  /** A name unique to this test: a queue, an owner, a key or a group. */
+  name(label: string): string {
+    return this.names.name(label);
+  }
+
   envelope(overrides: Partial<TaskEnvelope> = {}): TaskEnvelope {
-    const n = ++this.count;
+    const n = this.names.next();
     return { id: this.name(`t${n}`), queue: this.queue, type: TYPE, payload: JSON.stringify({ n }), enqueuedAt: Date.now(), ...overrides };
   }
 
@@ -68,8 +193,20 @@ class Scope {
     return envelopes;
   }
 
-  claim(request: Partial<ClaimRequest> = {}): Promise<Delivery[]> {
-    return this.broker.claim({ queue: this.queue, max: 10, owner: this.owner, leaseMs: LONG_LEASE_MS, ...request });
+  /**
+   * Claims as a pool would: on a broker that pushes deliveries, it asks again
+   * until it has `max` of them or deliveryMs has passed, so an empty answer
+   * means nothing came in that time. On the others, one call.
+   */
+  async claim(request: Partial<ClaimRequest> = {}): Promise<Delivery[]> {
+    const full: ClaimRequest = { queue: this.queue, max: 10, owner: this.owner, leaseMs: LONG_LEASE_MS, ...request };
+    const deliveries = await this.broker.claim(full);
+    const deadline = Date.now() + this.traits.deliveryMs;
+    while (deliveries.length < full.max && Date.now() < deadline) {
+      await sleep(CLAIM_POLL_MS);
+      deliveries.push(...(await this.broker.claim({ ...full, max: full.max - deliveries.length })));
+    }
+    return deliveries;
   }
 
   /** Claims exactly one task, the one with id `id`. */
@@ -86,14 +223,64 @@ class Scope {
     return deliveries;
   }
 
-  /** Enqueues tasks and dead-letters them with `reason`. */
+  /**
+   * Enqueues tasks and dead-letters them with `reason`, through a pool of
+   * their own that then goes away: the broker under test is left with dead
+   * letters only, and no owner of it has room that a later task could fill.
+   */
   async bury(reason: DeadReason, ...overrides: Array<Partial<TaskEnvelope>>): Promise<TaskEnvelope[]> {
     const envelopes = await this.add(...overrides);
+    const undertaker = await this.peer('undertaker');
     for (const envelope of envelopes) {
-      const delivery = await this.claimOne(envelope.id, { queue: envelope.queue });
-      await this.broker.deadLetter(delivery, reason);
+      const delivery = await undertaker.claimOne(envelope.id, { queue: envelope.queue });
+      await undertaker.broker.deadLetter(delivery, reason);
     }
+    await undertaker.close();
     return envelopes;
+  }
+
+  /**
+   * Another pool on the same namespace, claiming as `name(label)`: a broker of
+   * its own when the adapter opens peers, else this broker under another
+   * owner (only a lease broker can stand in for a peer: its owners are what
+   * it holds tasks by). Closed at the end of the test if not before.
+   */
+  async peer(label = 'peer'): Promise<Scope> {
+    let opened: OpenedBroker;
+    if (this.opened.peer) opened = await this.opened.peer();
+    else if (this.traits.holding === 'lease') opened = { broker: this.broker, close: async () => {} };
+    else throw new Error('a broker that holds tasks by connection must open peers (OpenedBroker.peer) for these cases');
+    const peer = new Scope(opened, this.traits, this.names, this.name(label), this.queue);
+    this.peers.push(peer);
+    return peer;
+  }
+
+  /**
+   * The peer `holder` dies and this scope lives on. On a lease broker, the
+   * survivors take its tasks back with reclaim({ owner }), as the pool
+   * manager's reaper does, and this returns how many; on a connection broker
+   * the server puts them back by itself, and this returns undefined.
+   */
+  async outlive(holder: Scope): Promise<number | undefined> {
+    await holder.close();
+    return this.traits.holding === 'lease' ? this.broker.reclaim({ owner: holder.owner }) : undefined;
+  }
+
+  /** Cuts this broker's connection, when it has one to lose. */
+  async interrupt(): Promise<void> {
+    await this.opened.interrupt?.();
+  }
+
+  get canInterrupt(): boolean {
+    return this.opened.interrupt !== undefined;
+  }
+
+  /** Closes this scope's broker and the peers it opened; idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const peer of this.peers) await peer.close();
+    await this.opened.close();
   }
 
   async stats(queue = this.queue): Promise<Omit<QueueStats, 'queue'>> {
@@ -112,6 +299,16 @@ class Scope {
     const { enqueuedTotal: expectedTotal, ...expectedCounts } = expected;
     assert.deepEqual(counts, { ready: 0, blocked: 0, delayed: 0, running: 0, dead: 0, ...expectedCounts }, `stats of ${queue}`);
     if (expectedTotal !== undefined) assert.equal(enqueuedTotal, expectedTotal, `enqueuedTotal of ${queue}`);
+  }
+
+  /**
+   * The counts of `waiting` tasks held back for their key, and of `ready`
+   * other tasks, as stats give them (see countsBlocked): blocked, or ready
+   * while they are in their queue, or nowhere while a consumer holds them.
+   */
+  keyWaits(waiting: number, where: 'in the queue' | 'held by a consumer', ready = 0): Partial<QueueStats> {
+    if (this.traits.countsBlocked) return { ready, blocked: waiting };
+    return { ready: where === 'in the queue' ? ready + waiting : ready };
   }
 }
 
@@ -152,16 +349,24 @@ async function sleepUntil(time: number): Promise<void> {
   if (left > 0) await sleep(left + 1);
 }
 
-export function brokerConformance(name: string, open: () => Promise<OpenedBroker>): void {
+export function brokerConformance(name: string, traits: BrokerTraits, open: () => Promise<OpenedBroker>): void {
+  /** Reasons to skip the cases written for one kind of broker; false runs them. */
+  const onlyForLeases =
+    traits.holding === 'lease' ? false : `${name} holds tasks by connection, not by lease: its counterparts are the cases on pools that die or lose their connection`;
+  const onlyWhenPruning = traits.prunes ? false : `${name} does not prune: finished ids expire by themselves (see "prune forgets nothing")`;
+  const onlyWithoutPruning = traits.prunes ? `${name} prunes (see the cases above)` : false;
+  const WATCHABLE_MS = traits.watchableDelayMs;
+
   describe(`broker conformance: ${name}`, () => {
-    /** A test on a fresh broker, closed whatever happens. */
-    const check = (title: string, body: (scope: Scope) => Promise<void>) =>
-      test(title, async () => {
-        const opened = await open();
+    /** A test on a fresh broker, closed with its peers whatever happens. */
+    const check = (title: string, body: (scope: Scope, t: TestContext) => Promise<void>, skip: false | string = false) =>
+      test(title, { skip }, async (t) => {
+        const names = new Names();
+        const scope = new Scope(await open(), traits, names, names.name('pool'));
         try {
-          await body(new Scope(opened.broker));
+          await body(scope, t);
         } finally {
-          await opened.close();
+          await scope.close();
         }
       });
 
@@ -195,6 +400,46 @@ export function brokerConformance(name: string, open: () => Promise<OpenedBroker
           assert.ok(delivery.tag.length > 0);
         });
         assert.equal(new Set(deliveries.map((delivery) => delivery.tag)).size, 3, 'each delivery has its own tag');
+      });
+
+      check('bad input travels intact to the pool, which dead-letters it at once with the reason', async (s) => {
+        // The broker carries what producers in any language send; deciding what is bad is the worker's job.
+        const notJson = s.envelope({ payload: '{"unterminated": ' });
+        const unknownType = s.envelope({ type: 'conformance.no-such-type', payload: '{"a":1}' });
+        const empty = s.envelope({ payload: '' });
+        const schema = s.envelope({ payload: '{"n":"not a number","text":"tab\\t, newline\\n, ✗ 😀"}' });
+        const oversize = s.envelope({ payload: JSON.stringify('x'.repeat(1024 * 1024 + 1)) });
+        const bad = [notJson, unknownType, empty, schema, oversize];
+        assert.deepEqual(
+          await s.broker.enqueue(bad),
+          bad.map((envelope) => ({ id: envelope.id, created: true })),
+        );
+
+        const deliveries = await s.claim();
+        assert.deepEqual(ids(deliveries), ids(bad));
+        deliveries.forEach((delivery, index) => {
+          assert.deepEqual(delivery.envelope, bad[index], `${delivery.envelope.id} arrives as it was sent`);
+          assertCounters(delivery, 0, 0);
+        });
+
+        const reasons: DeadReason[] = [
+          { kind: 'bad_input', code: 'not_json', message: 'payload is not JSON: Unexpected end of JSON input' },
+          { kind: 'bad_input', code: 'unknown_type', message: 'no task type "conformance.no-such-type" in the task module' },
+          { kind: 'bad_input', code: 'not_json', message: 'payload is empty' },
+          { kind: 'bad_input', code: 'schema', message: 'payload does not match: n: expected number' },
+          { kind: 'bad_input', code: 'oversize', message: 'payload is 1048579 bytes, over the limit of 1048576' },
+        ];
+        for (const [index, delivery] of deliveries.entries()) await s.broker.deadLetter(delivery, reasons[index]!);
+
+        for (const [index, envelope] of bad.entries()) {
+          const letter = await s.broker.getDead(envelope.id);
+          assert.ok(letter, `${envelope.id} is a dead letter`);
+          assert.deepEqual(letter.reason, reasons[index]);
+          assertSameEnvelope(letter.envelope, envelope, 'the dead letter keeps the input as it came');
+          assert.deepEqual([letter.attempts, letter.deaths], [0, 0], 'bad input is not retried');
+        }
+        assert.deepEqual(await s.claim(), [], 'nothing loops');
+        await s.expectStats({ dead: bad.length });
       });
 
       check('enqueue with a known id is idempotent: created false, nothing duplicated', async (s) => {
@@ -253,6 +498,18 @@ export function brokerConformance(name: string, open: () => Promise<OpenedBroker
         await s.expectStats({ ready: 3, running: 2 });
       });
 
+      check('a pool holds back no more tasks than it has room for: what it did not ask for goes to the others', async (s) => {
+        const tasks = await s.add({}, {}, {}, {}, {}, {}, {}, {});
+        // One free worker at a time, twice: the pool asks for one task, then for one more.
+        const first = await s.claim({ max: 1 });
+        const second = await s.claim({ max: 1 });
+        assert.deepEqual(ids([...first, ...second]), ids(tasks.slice(0, 2)));
+        // Both of its workers are busy: on a pushing broker it has no room left (see deliveryMs).
+        const others = await s.claim({ owner: s.name('other-pool') });
+        assert.deepEqual(ids(others), ids(tasks.slice(2)), 'the other pool gets every task the first did not ask for');
+        assert.deepEqual(await s.claim({ max: 0 }), [], 'and the first holds none back');
+      });
+
       check('concurrent claims never hand out the same task twice', async (s) => {
         const tasks = await s.add({}, {}, {}, {}, {}, {});
         const owners = [1, 2, 3, 4, 5].map((n) => s.name(`pool${n}`));
@@ -291,7 +548,7 @@ export function brokerConformance(name: string, open: () => Promise<OpenedBroker
       });
 
       check('a delayed enqueue (runAt) is not claimable before its time', async (s) => {
-        const [delayed, now] = await s.add({ runAt: Date.now() + SHORT_MS }, {});
+        const [delayed, now] = await s.add({ runAt: Date.now() + WATCHABLE_MS }, {});
         assert.deepEqual(ids(await s.claim()), [now!.id], 'a later task that is due goes first');
         await s.expectStats({ delayed: 1, running: 1 });
         const deliveries = await s.claimWhenDue();
@@ -301,62 +558,193 @@ export function brokerConformance(name: string, open: () => Promise<OpenedBroker
       });
     });
 
-    describe('leases and at-least-once delivery', () => {
-      check('reclaim({ owner }) returns the unacked tasks of a dead owner, counters unchanged', async (s) => {
-        const dead = s.name('dead-pool');
-        const alive = s.name('live-pool');
-        const [task, other] = await s.add({}, {});
-        await s.broker.retry(await s.claimOne(task!.id, { owner: dead }), { delayMs: 0, counts: 'attempt' });
-        await s.broker.retry(await s.claimOne(task!.id, { owner: dead }), { delayMs: 0, counts: 'death' });
-        assertCounters(await s.claimOne(task!.id, { owner: dead }), 1, 1);
-        await s.claimOne(other!.id, { owner: alive });
+    describe('holding tasks and at-least-once delivery', () => {
+      check(
+        'reclaim({ owner }) returns the unacked tasks of a dead owner, counters unchanged',
+        async (s) => {
+          const dead = s.name('dead-pool');
+          const alive = s.name('live-pool');
+          const [task, other] = await s.add({}, {});
+          await s.broker.retry(await s.claimOne(task!.id, { owner: dead }), { delayMs: 0, counts: 'attempt' });
+          await s.broker.retry(await s.claimOne(task!.id, { owner: dead }), { delayMs: 0, counts: 'death' });
+          assertCounters(await s.claimOne(task!.id, { owner: dead }), 1, 1);
+          await s.claimOne(other!.id, { owner: alive });
 
-        assert.equal(await s.broker.reclaim({ owner: dead }), 1);
+          assert.equal(await s.broker.reclaim({ owner: dead }), 1);
+          await s.expectStats({ ready: 1, running: 1 });
+          const again = await s.claim({ owner: s.name('successor') });
+          assert.deepEqual(ids(again), [task!.id], "the live owner's task stays with it");
+          assertSameTask(again[0]!.envelope, task!);
+          assertCounters(again[0]!, 1, 1);
+          assert.equal(again[0]!.cancelRequested, false);
+          assert.equal(await s.broker.reclaim({ owner: dead }), 0, 'nothing is left to reclaim');
+        },
+        onlyForLeases,
+      );
+
+      check(
+        'reclaim({ expiredBefore }) returns the tasks whose lease ran out, counters unchanged',
+        async (s) => {
+          const [short, long] = await s.add({}, {});
+          const claimedAt = Date.now();
+          await s.broker.retry(await s.claimOne(short!.id, { leaseMs: SHORT_MS }), { delayMs: 0, counts: 'attempt' });
+          await s.claimOne(short!.id, { leaseMs: SHORT_MS });
+          await s.claimOne(long!.id, { owner: s.name('other'), leaseMs: LONG_LEASE_MS });
+
+          assert.equal(await s.broker.reclaim({ expiredBefore: claimedAt }), 0, 'no lease had expired at claim time');
+          await sleepUntil(Date.now() + SHORT_MS);
+          assert.equal(await s.broker.reclaim({ expiredBefore: Date.now() }), 1);
+          const again = await s.claim({ owner: s.name('successor') });
+          assert.deepEqual(ids(again), [short!.id]);
+          assertSameTask(again[0]!.envelope, short!);
+          assertCounters(again[0]!, 1, 0);
+        },
+        onlyForLeases,
+      );
+
+      check(
+        'renewLeases keeps a lease from expiring',
+        async (s) => {
+          const renewed = s.name('renewing-pool');
+          const silent = s.name('silent-pool');
+          const [kept, lost] = await s.add({}, {});
+          await s.claimOne(kept!.id, { owner: renewed, leaseMs: SHORT_MS });
+          await s.claimOne(lost!.id, { owner: silent, leaseMs: SHORT_MS });
+          await s.broker.renewLeases(renewed, LONG_LEASE_MS);
+          await sleepUntil(Date.now() + SHORT_MS);
+
+          assert.equal(await s.broker.reclaim({ expiredBefore: Date.now() }), 1);
+          assert.deepEqual(ids(await s.claim({ owner: s.name('successor') })), [lost!.id]);
+          await s.expectStats({ running: 2 });
+        },
+        onlyForLeases,
+      );
+
+      check(
+        'a late ack from an owner whose lease was reclaimed and re-claimed by another changes nothing',
+        async (s) => {
+          const key = s.name('key');
+          const [head, next] = await s.add({ key }, { key });
+          const stale = await s.claimOne(head!.id);
+          assert.equal(await s.broker.reclaim({ owner: s.owner }), 1);
+          const current = await s.claimOne(head!.id, { owner: s.name('successor') });
+
+          await s.broker.complete(stale, 'succeeded');
+          await s.broker.retry(stale, { delayMs: 0, counts: 'attempt' });
+          await s.broker.deadLetter(stale, FAILED);
+          await s.broker.release([stale]);
+          await s.broker.complete(stale, 'cancelled');
+
+          await s.expectStats({ running: 1, blocked: 1 });
+          assert.deepEqual(await s.claim({ owner: s.name('third') }), [], 'the next of the key stays blocked behind the running head');
+          assert.equal(await s.broker.getDead(head!.id), undefined);
+
+          await s.broker.complete(current, 'succeeded');
+          assert.deepEqual(ids(await s.claim()), [next!.id], "the current owner's ack still counts");
+        },
+        onlyForLeases,
+      );
+
+      check('a task held by a pool that dies comes back to the others, envelope and counters unchanged (at-least-once)', async (s) => {
+        const [task] = await s.add({});
+        const holder = await s.peer('dying-pool');
+        const lease = { leaseMs: DYING_LEASE_MS };
+        await holder.broker.retry(await holder.claimOne(task!.id, lease), { delayMs: 0, counts: 'attempt' });
+        await holder.broker.retry(await holder.claimOne(task!.id, lease), { delayMs: 0, counts: 'death' });
+        assertCounters(await holder.claimOne(task!.id, lease), 1, 1);
+        // Enqueued once the holder has no room left, so that only the live pool can take it.
+        const [other] = await s.add({});
+        await s.claimOne(other!.id, { owner: s.name('live-pool') });
+
+        const reclaimed = await s.outlive(holder);
+        if (traits.holding === 'lease') assert.equal(reclaimed, 1, 'the survivors reclaim what the dead pool held');
+        else {
+          // The task is back at once, but the dead pool's count of it runs out with its lease (see holding).
+          const counted = async () => (await s.stats()).running === 1;
+          await waitFor(counted, "the dead pool's running count to end with its lease", DYING_LEASE_MS + 2000);
+        }
         await s.expectStats({ ready: 1, running: 1 });
+
         const again = await s.claim({ owner: s.name('successor') });
-        assert.deepEqual(ids(again), [task!.id], "the live owner's task stays with it");
+        assert.deepEqual(ids(again), [task!.id], "the live pool's task stays with it");
         assertSameTask(again[0]!.envelope, task!);
         assertCounters(again[0]!, 1, 1);
         assert.equal(again[0]!.cancelRequested, false);
-        assert.equal(await s.broker.reclaim({ owner: dead }), 0, 'nothing is left to reclaim');
-      });
-
-      check('reclaim({ expiredBefore }) returns the tasks whose lease ran out, counters unchanged', async (s) => {
-        const [short, long] = await s.add({}, {});
-        const claimedAt = Date.now();
-        await s.broker.retry(await s.claimOne(short!.id, { leaseMs: SHORT_MS }), { delayMs: 0, counts: 'attempt' });
-        await s.claimOne(short!.id, { leaseMs: SHORT_MS });
-        await s.claimOne(long!.id, { owner: s.name('other'), leaseMs: LONG_LEASE_MS });
-
-        assert.equal(await s.broker.reclaim({ expiredBefore: claimedAt }), 0, 'no lease had expired at claim time');
-        await sleepUntil(Date.now() + SHORT_MS);
-        assert.equal(await s.broker.reclaim({ expiredBefore: Date.now() }), 1);
-        const again = await s.claim({ owner: s.name('successor') });
-        assert.deepEqual(ids(again), [short!.id]);
-        assertSameTask(again[0]!.envelope, short!);
-        assertCounters(again[0]!, 1, 0);
-      });
-
-      check('renewLeases keeps a lease from expiring', async (s) => {
-        const renewed = s.name('renewing-pool');
-        const silent = s.name('silent-pool');
-        const [kept, lost] = await s.add({}, {});
-        await s.claimOne(kept!.id, { owner: renewed, leaseMs: SHORT_MS });
-        await s.claimOne(lost!.id, { owner: silent, leaseMs: SHORT_MS });
-        await s.broker.renewLeases(renewed, LONG_LEASE_MS);
-        await sleepUntil(Date.now() + SHORT_MS);
-
-        assert.equal(await s.broker.reclaim({ expiredBefore: Date.now() }), 1);
-        assert.deepEqual(ids(await s.claim({ owner: s.name('successor') })), [lost!.id]);
         await s.expectStats({ running: 2 });
+        await s.broker.complete(again[0]!, 'succeeded');
+        assert.deepEqual(await s.claim({ owner: s.name('third') }), [], 'and it is not handed out once more');
       });
 
-      check('release returns deliveries untouched: same envelope, same counters', async (s) => {
+      check('a pool that loses its connection in the middle of a task keeps it: no second delivery, its acks count, no death counted', async (s) => {
+        // An embedded broker has no connection to lose (no interrupt): the same steps must hold all the more.
+        const [task] = await s.add({});
+        const running = await s.claimOne(task!.id);
+        await s.interrupt();
+        // Stats need the connection: once they answer, the broker is back, and the server is giving the task to it again.
+        await s.stats();
+        assert.deepEqual(await s.claim(), [], 'the task it runs is not handed to it a second time');
+        await s.expectStats({ running: 1 });
+
+        await s.broker.retry(running, { delayMs: 0, counts: 'attempt' });
+        const retried = await s.claimOne(task!.id);
+        assertSameTask(retried.envelope, task!);
+        assertCounters(retried, 1, 0);
+
+        await s.interrupt();
+        await s.stats();
+        assert.deepEqual(await s.claim(), [], 'nor after a second loss');
+        await s.broker.complete(retried, 'succeeded');
+        assert.deepEqual(await s.claim(), [], 'acked: it does not come back');
+        assert.deepEqual(await s.claim({ owner: s.name('other') }), [], 'to anyone');
+        await s.expectStats({ enqueuedTotal: 1 });
+        assert.equal((await s.broker.cancel({ ids: [task!.id] }))[0]?.outcome, 'finished');
+      });
+
+      check(
+        'a late ack from a pool that lost its task to another changes nothing',
+        async (s, t) => {
+          if (traits.holding === 'connection' && !s.canInterrupt) return t.skip('a connection broker must offer interrupt() for this case');
+          const key = s.name('key');
+          const [head, next] = await s.add({ key }, { key });
+          const holder = await s.peer('holder');
+          const successor = s.name('successor');
+          const stale = await holder.claimOne(head!.id);
+          if (traits.holding === 'lease') {
+            // The holder stopped renewing and the others took its lease; it lives on.
+            assert.equal(await s.broker.reclaim({ owner: holder.owner }), 1);
+          } else {
+            // The successor has room for the next of the key and for the head when it comes back.
+            assert.deepEqual(await s.claim({ owner: successor, max: 2 }), [], 'the next waits for the head');
+            // The holder's connection dies, RabbitMQ puts the head back; the holder lives on.
+            await holder.interrupt();
+          }
+          const current = await s.claimOne(head!.id, { owner: successor });
+
+          await holder.broker.complete(stale, 'succeeded');
+          await holder.broker.retry(stale, { delayMs: 0, counts: 'attempt' });
+          await holder.broker.deadLetter(stale, FAILED);
+          await holder.broker.release([stale]);
+          await holder.broker.complete(stale, 'cancelled');
+
+          assert.equal(await s.broker.getDead(head!.id), undefined, 'the late dead-letter buried nothing');
+          await s.expectStats({ running: 1, ...s.keyWaits(1, traits.holding === 'lease' ? 'in the queue' : 'held by a consumer') });
+          assert.deepEqual(await s.claim({ owner: successor }), [], 'the next of the key stays blocked behind the running head');
+          assert.deepEqual(await s.claim({ owner: s.name('third') }), [], 'and the head is not handed out again');
+
+          await s.broker.complete(current, 'succeeded');
+          assert.deepEqual(ids(await s.claim({ owner: successor })), [next!.id], "the current owner's ack still counts");
+        },
+      );
+
+      check('release returns deliveries untouched: same envelope, same counters (a drain)', async (s) => {
         const [first, second] = await s.add({}, {});
-        await s.broker.retry(await s.claimOne(first!.id), { delayMs: 0, counts: 'attempt' });
-        const deliveries = await s.claim();
-        assert.deepEqual(ids(deliveries), ids([first!, second!]));
-        await s.broker.release(deliveries);
+        // The pool that drains: it gives back what it has not finished, then exits.
+        const draining = await s.peer('draining-pool');
+        await draining.broker.retry(await draining.claimOne(first!.id), { delayMs: 0, counts: 'attempt' });
+        const deliveries = await draining.claim({ max: 2 });
+        assert.deepEqual(ids(deliveries), ids(traits.retryPlace === 'kept' ? [first!, second!] : [second!, first!]));
+        await draining.broker.release(deliveries);
+        await draining.close();
         await s.expectStats({ ready: 2 });
 
         const again = await s.claim({ owner: s.name('other') });
@@ -366,27 +754,7 @@ export function brokerConformance(name: string, open: () => Promise<OpenedBroker
         assertCounters(byId.get(second!.id)!, 0, 0);
         assertSameTask(byId.get(first!.id)!.envelope, first!);
         assertSameEnvelope(byId.get(second!.id)!.envelope, second!);
-      });
-
-      check('a late ack from an owner whose lease was reclaimed and re-claimed by another changes nothing', async (s) => {
-        const key = s.name('key');
-        const [head, next] = await s.add({ key }, { key });
-        const stale = await s.claimOne(head!.id);
-        assert.equal(await s.broker.reclaim({ owner: s.owner }), 1);
-        const current = await s.claimOne(head!.id, { owner: s.name('successor') });
-
-        await s.broker.complete(stale, 'succeeded');
-        await s.broker.retry(stale, { delayMs: 0, counts: 'attempt' });
-        await s.broker.deadLetter(stale, FAILED);
-        await s.broker.release([stale]);
-        await s.broker.complete(stale, 'cancelled');
-
-        await s.expectStats({ running: 1, blocked: 1 });
-        assert.deepEqual(await s.claim({ owner: s.name('third') }), [], 'the next of the key stays blocked behind the running head');
-        assert.equal(await s.broker.getDead(head!.id), undefined);
-
-        await s.broker.complete(current, 'succeeded');
-        assert.deepEqual(ids(await s.claim()), [next!.id], "the current owner's ack still counts");
+        assert.ok(again.every((delivery) => !delivery.cancelRequested));
       });
     });
 
@@ -394,13 +762,13 @@ export function brokerConformance(name: string, open: () => Promise<OpenedBroker
       check('retry with delayMs holds the task until due and counts attempts and deaths separately', async (s) => {
         const [task] = await s.add({});
         const retriedAt = Date.now();
-        await s.broker.retry(await s.claimOne(task!.id), { delayMs: SHORT_MS, counts: 'attempt' });
-        if (Date.now() < retriedAt + SHORT_MS) {
+        await s.broker.retry(await s.claimOne(task!.id), { delayMs: WATCHABLE_MS, counts: 'attempt' });
+        if (Date.now() < retriedAt + WATCHABLE_MS) {
           assert.deepEqual(await s.claim(), [], 'not claimable before it is due');
           await s.expectStats({ delayed: 1 });
         }
         const due = await s.claimWhenDue();
-        assert.ok(Date.now() >= retriedAt + SHORT_MS, 'not handed out before its delay');
+        assert.ok(Date.now() >= retriedAt + WATCHABLE_MS, 'not handed out before its delay');
         assert.deepEqual(ids(due), [task!.id]);
         assertCounters(due[0]!, 1, 0);
 
@@ -412,17 +780,32 @@ export function brokerConformance(name: string, open: () => Promise<OpenedBroker
         await s.expectStats({ running: 1, enqueuedTotal: 1 });
       });
 
+      check(
+        traits.retryPlace === 'kept'
+          ? 'a retried task keeps its place in its queue, ahead of younger tasks'
+          : 'a retried task goes to the back of its queue, behind younger tasks',
+        async (s) => {
+          const [task] = await s.add({});
+          const first = await s.claimOne(task!.id);
+          const [younger] = await s.add({});
+          await s.broker.retry(first, { delayMs: 0, counts: 'attempt' });
+          const order = await s.claim({ max: 2 });
+          assert.deepEqual(ids(order), ids(traits.retryPlace === 'kept' ? [task!, younger!] : [younger!, task!]));
+        },
+      );
+
       check('a retried task keeps the envelope it was enqueued with, whatever happens next', async (s) => {
         const [task] = await s.add({});
-        await s.broker.retry(await s.claimOne(task!.id), { delayMs: 20, counts: 'attempt' });
-        const [due] = await s.claimWhenDue();
+        const holder = await s.peer('holder');
+        await holder.broker.retry(await holder.claimOne(task!.id), { delayMs: 20, counts: 'attempt' });
+        const [due] = await holder.claimWhenDue();
         assertSameEnvelope(due!.envelope, task!, 'claimed after a retry delay: the delay is the broker\'s, not part of the envelope');
-        await s.broker.release([due!]);
-        assertSameEnvelope((await s.claimOne(task!.id)).envelope, task!, 'released after a retry');
-        await s.broker.reclaim({ owner: s.owner });
-        const reclaimed = await s.claimOne(task!.id, { owner: s.name('successor') });
-        assertSameEnvelope(reclaimed.envelope, task!, 'reclaimed after a retry');
-        await s.broker.deadLetter(reclaimed, FAILED);
+        await holder.broker.release([due!]);
+        assertSameEnvelope((await holder.claimOne(task!.id)).envelope, task!, 'released after a retry');
+        await s.outlive(holder);
+        const returned = await s.claimOne(task!.id, { owner: s.name('successor') });
+        assertSameEnvelope(returned.envelope, task!, 'back from a pool that died, after a retry');
+        await s.broker.deadLetter(returned, FAILED);
         assertSameEnvelope((await s.broker.getDead(task!.id))!.envelope, task!, 'dead-lettered after a retry');
 
         const queue = s.name('delayed');
@@ -433,12 +816,16 @@ export function brokerConformance(name: string, open: () => Promise<OpenedBroker
       });
 
       check('deadLetter moves a task to the dead letters with its reason and counters', async (s) => {
-        const [task, live] = await s.add({}, {});
-        await s.broker.retry(await s.claimOne(task!.id), { delayMs: 0, counts: 'attempt' });
-        await s.broker.retry(await s.claimOne(task!.id), { delayMs: 0, counts: 'death' });
+        const [task] = await s.add({});
+        // The pool that fails it goes away before the live task comes, so nobody has room for it.
+        const holder = await s.peer('holder');
+        await holder.broker.retry(await holder.claimOne(task!.id), { delayMs: 0, counts: 'attempt' });
+        await holder.broker.retry(await holder.claimOne(task!.id), { delayMs: 0, counts: 'death' });
         const before = Date.now();
         const reason = failed(2);
-        await s.broker.deadLetter(await s.claimOne(task!.id), reason);
+        await holder.broker.deadLetter(await holder.claimOne(task!.id), reason);
+        await holder.close();
+        const [live] = await s.add({});
 
         const letter = await s.broker.getDead(task!.id);
         assert.ok(letter, 'getDead finds it');
@@ -470,6 +857,32 @@ export function brokerConformance(name: string, open: () => Promise<OpenedBroker
         await s.expectStats({ dead: reasons.length });
       });
 
+      check('a task whose workers keep dying is quarantined: its deaths counted, the crash kept as given, never run again', async (s) => {
+        const [task] = await s.add({});
+        await s.broker.retry(await s.claimOne(task!.id), { delayMs: 0, counts: 'death' });
+        await s.broker.retry(await s.claimOne(task!.id), { delayMs: 0, counts: 'death' });
+        const last = await s.claimOne(task!.id);
+        assertCounters(last, 0, 2);
+        const crash: DeadReason = {
+          kind: 'crashed',
+          message: 'worker 4242 was killed by SIGKILL, 3 deaths in a row',
+          exitCode: null,
+          signal: 'SIGKILL',
+          stderrTail: '<--- Last few GCs --->\nFATAL ERROR: Reached heap limit Allocation failed ✗',
+          deaths: 3,
+        };
+        await s.broker.deadLetter(last, crash);
+
+        const letter = await s.broker.getDead(task!.id);
+        assert.ok(letter, 'quarantined in the dead letters');
+        assert.deepEqual(letter.reason, crash);
+        assert.deepEqual([letter.attempts, letter.deaths], [0, 3], 'the death that quarantined it is counted; no failed attempt');
+        assertSameTask(letter.envelope, task!);
+        assert.deepEqual(await s.broker.listDead({ queue: s.queue }), [letter]);
+        assert.deepEqual(await s.claim(), [], 'never a loop');
+        await s.expectStats({ dead: 1 });
+      });
+
       check('listDead filters by queue and pages with limit and offset', async (s) => {
         const other = s.name('other-queue');
         const mine = await s.bury(FAILED, {}, {}, {});
@@ -488,11 +901,13 @@ export function brokerConformance(name: string, open: () => Promise<OpenedBroker
       });
 
       check('retryDead re-enqueues at the back of the queue with fresh counters and returns the envelopes', async (s) => {
-        const [task, waiting] = await s.add({}, {});
-        await s.broker.retry(await s.claimOne(task!.id), { delayMs: 0, counts: 'attempt' });
-        await s.broker.retry(await s.claimOne(task!.id), { delayMs: 0, counts: 'death' });
-        await s.broker.deadLetter(await s.claimOne(task!.id), failed(2));
-        const [younger] = await s.add({});
+        const [task] = await s.add({});
+        const holder = await s.peer('holder');
+        await holder.broker.retry(await holder.claimOne(task!.id), { delayMs: 0, counts: 'attempt' });
+        await holder.broker.retry(await holder.claimOne(task!.id), { delayMs: 0, counts: 'death' });
+        await holder.broker.deadLetter(await holder.claimOne(task!.id), failed(2));
+        await holder.close();
+        const [waiting, younger] = await s.add({}, {});
 
         const returned = await s.broker.retryDead({ ids: [task!.id] });
         assert.deepEqual(ids(returned), [task!.id]);
@@ -545,12 +960,12 @@ export function brokerConformance(name: string, open: () => Promise<OpenedBroker
       check('tasks of one key run one at a time in enqueue order while other keys proceed in parallel', async (s) => {
         const [k1, k2] = [s.name('k1'), s.name('k2')];
         const [a1, a2, b1, a3, b2, free] = await s.add({ key: k1 }, { key: k1 }, { key: k2 }, { key: k1 }, { key: k2 }, {});
-        await s.expectStats({ ready: 3, blocked: 3 });
+        await s.expectStats(s.keyWaits(3, 'in the queue', 3));
 
         const heads = await s.claim();
         assert.deepEqual(ids(heads), ids([a1!, b1!, free!]));
         assert.deepEqual(await s.claim(), []);
-        await s.expectStats({ running: 3, blocked: 3 });
+        await s.expectStats({ running: 3, ...s.keyWaits(3, 'held by a consumer') });
 
         await s.broker.complete(heads[0]!, 'succeeded');
         const second = await s.claim();
@@ -562,29 +977,63 @@ export function brokerConformance(name: string, open: () => Promise<OpenedBroker
         assert.deepEqual(ids(await s.claim()), [a3!.id]);
       });
 
-      check('the next task of a key waits across retries, releases and reclaims of its head', async (s) => {
+      check(
+        'the next task of a key waits across retries, releases and reclaims of its head',
+        async (s) => {
+          const key = s.name('key');
+          const [head, next] = await s.add({ key }, { key });
+
+          await s.broker.retry(await s.claimOne(head!.id), { delayMs: SHORT_MS, counts: 'attempt' });
+          assert.deepEqual(await s.claim(), [], 'the head waits for its delay and the next waits for the head');
+          await s.expectStats({ delayed: 1, blocked: 1 });
+          const due = await s.claimWhenDue();
+          assert.deepEqual(ids(due), [head!.id]);
+
+          await s.broker.retry(due[0]!, { delayMs: 0, counts: 'death' });
+          const afterDeath = await s.claim();
+          assert.deepEqual(ids(afterDeath), [head!.id]);
+          await s.broker.release(afterDeath);
+          const afterRelease = await s.claim();
+          assert.deepEqual(ids(afterRelease), [head!.id]);
+          assert.equal(await s.broker.reclaim({ owner: s.owner }), 1);
+          const afterReclaim = await s.claim({ owner: s.name('successor') });
+          assert.deepEqual(ids(afterReclaim), [head!.id]);
+          assert.deepEqual(await s.claim(), []);
+
+          await s.broker.complete(afterReclaim[0]!, 'succeeded');
+          assert.deepEqual(ids(await s.claim()), [next!.id]);
+        },
+        onlyForLeases,
+      );
+
+      check('the next task of a key waits across retries and releases of its head, and the death of the pool that held it', async (s) => {
         const key = s.name('key');
         const [head, next] = await s.add({ key }, { key });
+        const holder = await s.peer('holder');
 
-        await s.broker.retry(await s.claimOne(head!.id), { delayMs: SHORT_MS, counts: 'attempt' });
-        assert.deepEqual(await s.claim(), [], 'the head waits for its delay and the next waits for the head');
-        await s.expectStats({ delayed: 1, blocked: 1 });
-        const due = await s.claimWhenDue();
+        await holder.broker.retry(await holder.claimOne(head!.id), { delayMs: WATCHABLE_MS, counts: 'attempt' });
+        assert.deepEqual(await holder.claim(), [], 'the head waits for its delay and the next waits for the head');
+        await s.expectStats({ delayed: 1, ...s.keyWaits(1, traits.deliveryMs > 0 ? 'held by a consumer' : 'in the queue') });
+        const due = await holder.claimWhenDue();
         assert.deepEqual(ids(due), [head!.id]);
 
-        await s.broker.retry(due[0]!, { delayMs: 0, counts: 'death' });
-        const afterDeath = await s.claim();
+        await holder.broker.retry(due[0]!, { delayMs: 0, counts: 'death' });
+        const afterDeath = await holder.claim();
         assert.deepEqual(ids(afterDeath), [head!.id]);
-        await s.broker.release(afterDeath);
-        const afterRelease = await s.claim();
+        await holder.broker.release(afterDeath);
+        const afterRelease = await holder.claim();
         assert.deepEqual(ids(afterRelease), [head!.id]);
-        assert.equal(await s.broker.reclaim({ owner: s.owner }), 1);
-        const afterReclaim = await s.claim({ owner: s.name('successor') });
-        assert.deepEqual(ids(afterReclaim), [head!.id]);
-        assert.deepEqual(await s.claim(), []);
 
-        await s.broker.complete(afterReclaim[0]!, 'succeeded');
-        assert.deepEqual(ids(await s.claim()), [next!.id]);
+        const reclaimed = await s.outlive(holder);
+        if (traits.holding === 'lease') assert.equal(reclaimed, 1);
+        const successor = s.name('successor');
+        const afterHolder = await s.claim({ owner: successor });
+        assert.deepEqual(ids(afterHolder), [head!.id], 'the head comes back before the next');
+        assertCounters(afterHolder[0]!, 1, 1);
+        assert.deepEqual(await s.claim(), [], 'and the next still waits, for every pool');
+
+        await s.broker.complete(afterHolder[0]!, 'succeeded');
+        assert.deepEqual(ids(await s.claim({ owner: successor })), [next!.id]);
       });
 
       check('dead-lettering the head of a key lets the next one run', async (s) => {
@@ -617,10 +1066,66 @@ export function brokerConformance(name: string, open: () => Promise<OpenedBroker
         const [first, second, third] = await s.add({ key }, { key }, { key });
         const head = await s.claimOne(first!.id);
         assert.deepEqual((await s.broker.cancel({ ids: [second!.id] }))[0]?.outcome, 'cancelled');
-        await s.expectStats({ running: 1, blocked: 1 });
+        await s.expectStats({ running: 1, ...s.keyWaits(1, 'in the queue') });
         await s.broker.complete(head, 'succeeded');
         assert.deepEqual(ids(await s.claim()), [third!.id]);
       });
+
+      check(
+        `tasks of one key never run at the same time across pools, in ${traits.keyOrder === 'strict' ? 'enqueue order' : 'enqueue order within each pool'}; the next runs once the head is done, dead or cancelled`,
+        async (s) => {
+          const key = s.name('key');
+          const tasks = await s.add({ key }, { key }, { key }, { key });
+          const pools = [s, await s.peer('other-pool')];
+          const received = new Map<Scope, string[]>(pools.map((pool) => [pool, []]));
+          const ran: string[] = [];
+
+          /** Both pools claim for two free workers each until a task of the key comes out; exactly one may. */
+          const nextOfKey = async (what: string): Promise<{ pool: Scope; delivery: Delivery }> => {
+            let got: Array<{ pool: Scope; delivery: Delivery }> = [];
+            await waitFor(
+              async () => {
+                const batches = await Promise.all(pools.map((pool) => pool.claim({ max: 2 })));
+                got = batches.flatMap((batch, index) => batch.map((delivery) => ({ pool: pools[index]!, delivery })));
+                return got.length > 0;
+              },
+              what,
+              5000,
+            );
+            assert.deepEqual(got.length, 1, `one task of the key at a time: ${got.map((item) => item.delivery.envelope.id).join(', ')}`);
+            received.get(got[0]!.pool)!.push(got[0]!.delivery.envelope.id);
+            ran.push(got[0]!.delivery.envelope.id);
+            return got[0]!;
+          };
+          const nothingElse = async (why: string) => {
+            const batches = await Promise.all(pools.map((pool) => pool.claim({ max: 2 })));
+            assert.deepEqual(ids(batches.flat()), [], why);
+          };
+
+          let held = await nextOfKey('the first task of the key');
+          await nothingElse('the others wait while the first runs');
+          await held.pool.broker.complete(held.delivery, 'succeeded');
+
+          held = await nextOfKey('the next task, once the head is done');
+          await nothingElse('the others wait while the second runs');
+          await held.pool.broker.deadLetter(held.delivery, FAILED);
+
+          held = await nextOfKey('the next task, once the head is dead');
+          await nothingElse('the last waits while the third runs');
+          assert.equal((await s.broker.cancel({ ids: [held.delivery.envelope.id] }))[0]?.outcome, 'stopping');
+          await held.pool.broker.complete(held.delivery, 'cancelled');
+
+          held = await nextOfKey('the last task, once the head was cancelled');
+          await held.pool.broker.complete(held.delivery, 'succeeded');
+          await nothingElse('all four ran');
+
+          assert.deepEqual(sorted(ran), sorted(ids(tasks)), 'each task of the key ran once');
+          if (traits.keyOrder === 'strict') assert.deepEqual(ran, ids(tasks), 'in enqueue order');
+          for (const [pool, got] of received) {
+            assert.deepEqual(got, ids(tasks).filter((id) => got.includes(id)), `in enqueue order within ${pool.owner}`);
+          }
+        },
+      );
     });
 
     describe('cancellation', () => {
@@ -633,37 +1138,76 @@ export function brokerConformance(name: string, open: () => Promise<OpenedBroker
         assert.equal((await s.broker.cancel({ ids: [task!.id] }))[0]?.outcome, 'finished', 'a second cancel has nothing to do');
       });
 
-      check('cancelling a leased task: stopping, listed for its owner, and it comes back flagged after release or reclaim', async (s) => {
-        const other = s.name('other-pool');
-        const [released, reclaimed] = await s.add({}, {});
-        const deliveries = await s.claim();
-        assert.deepEqual(ids(deliveries), ids([released!, reclaimed!]));
-        assert.deepEqual(await s.broker.pendingCancellations(s.owner), []);
+      check(
+        'cancelling a leased task: stopping, listed for its owner, and it comes back flagged after release or reclaim',
+        async (s) => {
+          const other = s.name('other-pool');
+          const [released, reclaimed] = await s.add({}, {});
+          const deliveries = await s.claim();
+          assert.deepEqual(ids(deliveries), ids([released!, reclaimed!]));
+          assert.deepEqual(await s.broker.pendingCancellations(s.owner), []);
 
-        const results = await s.broker.cancel({ ids: [released!.id, reclaimed!.id] });
+          const results = await s.broker.cancel({ ids: [released!.id, reclaimed!.id] });
+          assert.deepEqual(results, [
+            { id: released!.id, queue: s.queue, type: TYPE, outcome: 'stopping' },
+            { id: reclaimed!.id, queue: s.queue, type: TYPE, outcome: 'stopping' },
+          ]);
+          assert.deepEqual(sorted(await s.broker.pendingCancellations(s.owner)), sorted(ids([released!, reclaimed!])));
+          assert.deepEqual(await s.broker.pendingCancellations(other), []);
+          await s.expectStats({ running: 2 });
+
+          await s.broker.release([deliveries[0]!]);
+          const afterRelease = await s.claimOne(released!.id, { owner: other });
+          assert.equal(afterRelease.cancelRequested, true);
+          assert.equal(await s.broker.reclaim({ owner: s.owner }), 1);
+          const afterReclaim = await s.claimOne(reclaimed!.id, { owner: other });
+          assert.equal(afterReclaim.cancelRequested, true);
+          assert.deepEqual(await s.broker.pendingCancellations(s.owner), [], 'the old owner holds nothing any more');
+
+          await s.broker.complete(afterRelease, 'cancelled');
+          await s.broker.complete(afterReclaim, 'cancelled');
+          await s.expectStats({});
+          assert.deepEqual(
+            (await s.broker.cancel({ ids: [released!.id, reclaimed!.id] })).map((result) => result.outcome),
+            ['finished', 'finished'],
+          );
+        },
+        onlyForLeases,
+      );
+
+      check("cancelling a held task: stopping, listed for its holder, and it comes back flagged after a release or the holder's death", async (s) => {
+        const [released, orphaned] = await s.add({}, {});
+        const holder = await s.peer('holder');
+        const deliveries = await holder.claim({ max: 2 });
+        assert.deepEqual(ids(deliveries), ids([released!, orphaned!]));
+        assert.deepEqual(await s.broker.pendingCancellations(holder.owner), []);
+
+        const results = await s.broker.cancel({ ids: [released!.id, orphaned!.id] });
         assert.deepEqual(results, [
           { id: released!.id, queue: s.queue, type: TYPE, outcome: 'stopping' },
-          { id: reclaimed!.id, queue: s.queue, type: TYPE, outcome: 'stopping' },
+          { id: orphaned!.id, queue: s.queue, type: TYPE, outcome: 'stopping' },
         ]);
-        assert.deepEqual(sorted(await s.broker.pendingCancellations(s.owner)), sorted(ids([released!, reclaimed!])));
-        assert.deepEqual(await s.broker.pendingCancellations(other), []);
+        assert.deepEqual(sorted(await s.broker.pendingCancellations(holder.owner)), sorted(ids([released!, orphaned!])));
+        assert.deepEqual(await s.broker.pendingCancellations(s.owner), []);
         await s.expectStats({ running: 2 });
 
-        await s.broker.release([deliveries[0]!]);
-        const afterRelease = await s.claimOne(released!.id, { owner: other });
-        assert.equal(afterRelease.cancelRequested, true);
-        assert.equal(await s.broker.reclaim({ owner: s.owner }), 1);
-        const afterReclaim = await s.claimOne(reclaimed!.id, { owner: other });
-        assert.equal(afterReclaim.cancelRequested, true);
-        assert.deepEqual(await s.broker.pendingCancellations(s.owner), [], 'the old owner holds nothing any more');
+        await holder.broker.release([deliveries[0]!]);
+        const reclaimed = await s.outlive(holder);
+        if (traits.holding === 'lease') assert.equal(reclaimed, 1, 'only the one it did not release');
+        const again = await s.claim({ owner: s.name('other-pool'), max: 2 });
+        assert.deepEqual(sorted(ids(again)), sorted(ids([released!, orphaned!])));
+        assert.ok(
+          again.every((delivery) => delivery.cancelRequested),
+          'both come back flagged, to be ended as cancelled without running',
+        );
 
-        await s.broker.complete(afterRelease, 'cancelled');
-        await s.broker.complete(afterReclaim, 'cancelled');
+        for (const delivery of again) await s.broker.complete(delivery, 'cancelled');
         await s.expectStats({});
         assert.deepEqual(
-          (await s.broker.cancel({ ids: [released!.id, reclaimed!.id] })).map((result) => result.outcome),
+          (await s.broker.cancel({ ids: [released!.id, orphaned!.id] })).map((result) => result.outcome),
           ['finished', 'finished'],
         );
+        assert.deepEqual(await s.broker.pendingCancellations(holder.owner), [], 'the dead holder has nothing left to stop');
       });
 
       check('cancelling finished and unknown tasks: finished or unknown, in the order asked', async (s) => {
@@ -713,15 +1257,20 @@ export function brokerConformance(name: string, open: () => Promise<OpenedBroker
       check('stats count ready, blocked, delayed, running, dead and enqueuedTotal per queue', async (s) => {
         const other = s.name('other-queue');
         const key = s.name('key');
-        const [dead, retrying, keyHead, , ready] = await s.add({}, {}, { key }, { key }, {}, { runAt: Date.now() + LONG_LEASE_MS });
+        // A pool dead-letters one task and retries another for much later, then exits, leaving nothing held and no room behind.
+        const [dead, retrying] = await s.add({}, {});
+        const settler = await s.peer('settler');
+        const settled = await settler.claim({ max: 2 });
+        assert.deepEqual(ids(settled), ids([dead!, retrying!]));
+        await settler.broker.deadLetter(settled[0]!, FAILED);
+        await settler.broker.retry(settled[1]!, { delayMs: LONG_LEASE_MS, counts: 'attempt' });
+        await settler.close();
+        const [keyHead, , ready] = await s.add({ key }, { key }, {}, { runAt: Date.now() + LONG_LEASE_MS });
         await s.add({ queue: other });
-        const deliveries = await s.claim({ max: 3 });
-        assert.deepEqual(ids(deliveries), ids([dead!, retrying!, keyHead!]));
-        await s.broker.deadLetter(deliveries[0]!, FAILED);
-        await s.broker.retry(deliveries[1]!, { delayMs: LONG_LEASE_MS, counts: 'attempt' });
+        await s.claimOne(keyHead!.id);
         assert.deepEqual(await s.broker.enqueue([ready!]), [{ id: ready!.id, created: false }]);
 
-        const expected: QueueStats = { queue: s.queue, ready: 1, blocked: 1, delayed: 2, running: 1, dead: 1, enqueuedTotal: 6 };
+        const expected: QueueStats = { queue: s.queue, ready: 0, blocked: 0, ...s.keyWaits(1, 'in the queue', 1), delayed: 2, running: 1, dead: 1, enqueuedTotal: 6 };
         const expectedOther: QueueStats = { queue: other, ready: 1, blocked: 0, delayed: 0, running: 0, dead: 0, enqueuedTotal: 1 };
         assert.deepEqual(await s.broker.stats([s.queue]), [expected]);
         const both = await s.broker.stats([s.queue, other]);
@@ -739,6 +1288,8 @@ export function brokerConformance(name: string, open: () => Promise<OpenedBroker
         let calls = 0;
         const unsubscribe = s.broker.subscribe(() => calls++);
         try {
+          // A pushing broker hears of arrivals through the consumer that a pool's first claim starts.
+          if (traits.deliveryMs > 0) assert.deepEqual(await s.claim({ max: 1 }), []);
           const [task] = await s.add({});
           await waitFor(() => calls > 0, 'the listener to be called after an enqueue', 5000);
           await s.claimOne(task!.id);
@@ -757,47 +1308,74 @@ export function brokerConformance(name: string, open: () => Promise<OpenedBroker
     });
 
     describe('prune', () => {
-      check('prune forgets finished tasks older than the retention; their ids can be enqueued again', async (s) => {
-        const [succeeded, cancelledRunning, dead, running, cancelledQueued, queued] = await s.add({}, {}, {}, {}, {}, {});
-        const deliveries = await s.claim({ max: 4 });
-        await s.broker.complete(deliveries[0]!, 'succeeded');
-        await s.broker.complete(deliveries[1]!, 'cancelled');
-        await s.broker.deadLetter(deliveries[2]!, FAILED);
-        await s.broker.cancel({ ids: [cancelledQueued!.id] });
+      check(
+        'prune forgets finished tasks older than the retention; their ids can be enqueued again',
+        async (s) => {
+          const [succeeded, cancelledRunning, dead, running, cancelledQueued, queued] = await s.add({}, {}, {}, {}, {}, {});
+          const deliveries = await s.claim({ max: 4 });
+          await s.broker.complete(deliveries[0]!, 'succeeded');
+          await s.broker.complete(deliveries[1]!, 'cancelled');
+          await s.broker.deadLetter(deliveries[2]!, FAILED);
+          await s.broker.cancel({ ids: [cancelledQueued!.id] });
 
-        assert.equal(await s.broker.prune({ now: Date.now(), maxAgeMs: 60_000, maxRecords: 1000 }), 0, 'nothing is old enough yet');
-        assert.equal(await s.broker.prune({ now: Date.now() + 60_000, maxAgeMs: 1000, maxRecords: 1000 }), 3);
+          assert.equal(await s.broker.prune({ now: Date.now(), maxAgeMs: 60_000, maxRecords: 1000 }), 0, 'nothing is old enough yet');
+          assert.equal(await s.broker.prune({ now: Date.now() + 60_000, maxAgeMs: 1000, maxRecords: 1000 }), 3);
 
-        const results = await s.broker.enqueue([succeeded!, cancelledRunning!, dead!, running!, cancelledQueued!, queued!]);
-        assert.deepEqual(
-          results.map((result) => [result.id, result.created]),
-          [
-            [succeeded!.id, true],
-            [cancelledRunning!.id, true],
-            [dead!.id, false],
-            [running!.id, false],
-            [cancelledQueued!.id, true],
-            [queued!.id, false],
-          ],
-        );
-        assert.ok(await s.broker.getDead(dead!.id), 'dead letters are not pruned');
-        await s.expectStats({ ready: 4, running: 1, dead: 1 });
-      });
+          const results = await s.broker.enqueue([succeeded!, cancelledRunning!, dead!, running!, cancelledQueued!, queued!]);
+          assert.deepEqual(
+            results.map((result) => [result.id, result.created]),
+            [
+              [succeeded!.id, true],
+              [cancelledRunning!.id, true],
+              [dead!.id, false],
+              [running!.id, false],
+              [cancelledQueued!.id, true],
+              [queued!.id, false],
+            ],
+          );
+          assert.ok(await s.broker.getDead(dead!.id), 'dead letters are not pruned');
+          await s.expectStats({ ready: 4, running: 1, dead: 1 });
+        },
+        onlyWhenPruning,
+      );
 
-      check('prune keeps at most maxRecords finished tasks, forgetting the oldest first', async (s) => {
-        const tasks = await s.add({}, {}, {}, {});
-        for (const task of tasks.slice(0, 3)) {
-          await s.broker.complete(await s.claimOne(task.id), 'succeeded');
-          await sleep(5);
-        }
-        assert.equal(await s.broker.prune({ now: Date.now(), maxAgeMs: 60_000, maxRecords: 1 }), 2);
-        const results = await s.broker.enqueue(tasks);
-        assert.deepEqual(
-          results.map((result) => result.created),
-          [true, true, false, false],
-          'the two oldest are forgotten, the newest finished and the queued one are kept',
-        );
-      });
+      check(
+        'prune keeps at most maxRecords finished tasks, forgetting the oldest first',
+        async (s) => {
+          const tasks = await s.add({}, {}, {}, {});
+          for (const task of tasks.slice(0, 3)) {
+            await s.broker.complete(await s.claimOne(task.id), 'succeeded');
+            await sleep(5);
+          }
+          assert.equal(await s.broker.prune({ now: Date.now(), maxAgeMs: 60_000, maxRecords: 1 }), 2);
+          const results = await s.broker.enqueue(tasks);
+          assert.deepEqual(
+            results.map((result) => result.created),
+            [true, true, false, false],
+            'the two oldest are forgotten, the newest finished and the queued one are kept',
+          );
+        },
+        onlyWhenPruning,
+      );
+
+      check(
+        'prune forgets nothing: it returns 0, and the ids of finished tasks stay taken until they expire',
+        async (s) => {
+          const [succeeded, cancelled, dead] = await s.add({}, {}, {});
+          await s.broker.complete(await s.claimOne(succeeded!.id), 'succeeded');
+          await s.broker.complete(await s.claimOne(cancelled!.id), 'cancelled');
+          await s.broker.deadLetter(await s.claimOne(dead!.id), FAILED);
+
+          assert.equal(await s.broker.prune({ now: Date.now() + 60_000, maxAgeMs: 1000, maxRecords: 0 }), 0);
+          assert.deepEqual(
+            (await s.broker.enqueue([succeeded!, cancelled!, dead!])).map((result) => result.created),
+            [false, false, false],
+          );
+          assert.ok(await s.broker.getDead(dead!.id), 'the dead letter is still there');
+          await s.expectStats({ dead: 1 });
+        },
+        onlyWithoutPruning,
+      );
     });
   });
 }

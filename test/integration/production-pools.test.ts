@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { openBackend, type Backend } from '../../src/adapters/open-backend.js';
+import { GafferClient } from '../../src/client/client.js';
+import type { PoolSnapshot } from '../../src/ports/store.js';
+import { isAlive, startCliPool, waitForExit, type FixtureClient } from '../support/pool-harness.js';
+import { closeRabbitConnections, restartRabbitApp, restartRedis } from '../support/service-restarts.js';
+import { productionServices } from '../support/services.js';
+import { tempDataDir, waitFor } from '../support/temp-data.js';
+
+/**
+ * Pools as separate `gaffer up` processes on RabbitMQ and Redis: sharing a
+ * queue, one of them killed, and the services themselves restarted under
+ * them. Every task is checked: it ran, and ran twice only where at-least-once
+ * allows it.
+ */
+const services = await productionServices();
+
+describe('pools on RabbitMQ and Redis', { skip: services.skip }, async () => {
+  const prefix = `gaffer-it-${randomUUID().slice(0, 8)}:`;
+  const env = { GAFFER_BROKER: services.amqpUrl, GAFFER_STORE: services.redisUrl, GAFFER_REDIS_PREFIX: prefix };
+  Object.assign(process.env, env);
+  after(() => {
+    for (const key of Object.keys(env)) delete process.env[key];
+  });
+  let backend: Backend;
+  let client: FixtureClient;
+
+  backend = openBackend({ broker: services.amqpUrl, store: services.redisUrl, redisPrefix: prefix });
+  client = new GafferClient({ backend });
+  // The queues are named here, not only in Redis: the Redis restart below wipes the list cleanUp reads.
+  const queues: string[] = [];
+  const queueNamed = (label: string) => {
+    const queue = `${label}-${randomUUID().slice(0, 6)}`;
+    queues.push(queue);
+    return queue;
+  };
+  after(async () => {
+    await client.close();
+    await backend.close();
+    await services.cleanUp(prefix, queues);
+  });
+
+  const pool = (queue: string, ...args: string[]) => startCliPool(['--queue', queue, '--log-level', 'warn', ...args]);
+  const poolsOf = async (queue: string): Promise<PoolSnapshot[]> => (await client.store.listPools()).filter((p) => p.queue === queue);
+  const workersReady = (queue: string, pools: number, workers: number) =>
+    waitFor(async () => {
+      const live = await poolsOf(queue);
+      return live.length === pools && live.every((p) => p.workers.filter((w) => w.state === 'idle').length >= workers);
+    }, `${pools} pool(s) with ${workers} idle worker(s) each`, 20_000);
+  /** Tasks that append "key seq pid start end ok" when they finish: a run that was cut short leaves no line. */
+  const recordTasks = (file: string, queue: string, count: number, ms: number) =>
+    client.enqueueMany(
+      Array.from({ length: count }, (_, seq) => ({ type: 'record' as const, payload: { file, key: `k${seq}`, seq, ms }, options: { queue } })),
+    );
+  const runsPerTask = (file: string): Map<number, number> => {
+    const runs = new Map<number, number>();
+    for (const line of fs.readFileSync(file, 'utf8').trim().split('\n')) {
+      const seq = Number(line.split(' ')[1]);
+      runs.set(seq, (runs.get(seq) ?? 0) + 1);
+    }
+    return runs;
+  };
+
+  test('two pools on one queue share the work', async () => {
+    const queue = queueNamed('share');
+    const pools = [pool(queue, '--min', '1', '--max', '1'), pool(queue, '--min', '1', '--max', '1')];
+    await workersReady(queue, 2, 1);
+    const handles = await client.enqueueMany(Array.from({ length: 60 }, () => ({ type: 'spin' as const, payload: { ms: 15 }, options: { queue } })));
+    await Promise.all(handles.map((handle) => handle.result({ timeoutMs: 60_000 })));
+    const byPool = new Map<string, number>();
+    for (const record of await client.store.getTasks(handles.map((h) => h.id))) byPool.set(record.poolId!, (byPool.get(record.poolId!) ?? 0) + 1);
+    assert.equal(byPool.size, 2, 'both pools ran tasks');
+    for (const [poolId, count] of byPool) assert.ok(count >= 15, `pool ${poolId} ran ${count} of 60`);
+    for (const { child } of pools) child.kill('SIGTERM');
+    await Promise.all(pools.map(({ child }) => once(child, 'exit')));
+  });
+
+  test('kill -9 of one pool: its tasks go to the other, none is lost, and only what it was running may run twice', async () => {
+    const queue = queueNamed('kill');
+    const file = path.join(tempDataDir('kill'), 'runs.log');
+    const victim = pool(queue, '--min', '2', '--max', '2');
+    await workersReady(queue, 1, 2);
+    const survivor = pool(queue, '--min', '2', '--max', '2');
+    await workersReady(queue, 2, 2);
+    const handles = await recordTasks(file, queue, 40, 400);
+    await waitFor(async () => (await poolsOf(queue)).every((p) => p.workers.some((w) => w.state === 'busy')), 'both pools to be busy');
+    const victimPool = (await poolsOf(queue)).find((p) => p.pid === victim.child.pid)!;
+    victim.child.kill('SIGKILL');
+    for (const worker of victimPool.workers) await waitForExit(worker.pid, `the killed pool's worker ${worker.pid} to exit`, 5000);
+
+    await Promise.all(handles.map((handle) => handle.result({ timeoutMs: 60_000 })));
+    const runs = runsPerTask(file);
+    assert.equal(runs.size, 40, 'every task ran');
+    const twice = [...runs.values()].filter((count) => count > 1).length;
+    assert.ok(twice <= victimPool.workers.length, `${twice} task(s) ran twice; at most the ${victimPool.workers.length} the killed pool ran`);
+    survivor.child.kill('SIGTERM');
+    await once(survivor.child, 'exit');
+  });
+
+  test('loss of the connection in the middle of a task: the pool reconnects, keeps its worker, and the task finishes once, not as a crash', async () => {
+    const queue = queueNamed('conn');
+    const { child } = pool(queue, '--min', '1', '--max', '1');
+    await workersReady(queue, 1, 1);
+    const started = await client.enqueue('spin', { ms: 2000 }, { queue });
+    await waitFor(async () => (await poolsOf(queue))[0]?.workers[0]?.state === 'busy', 'the task to run');
+    const worker = (await poolsOf(queue))[0]!.workers[0]!.pid;
+    closeRabbitConnections('gaffer test: connection loss');
+    const ranOn = await started.result({ timeoutMs: 30_000 });
+    assert.equal(ranOn, worker, 'the same worker finished it');
+    const record = await started.status();
+    assert.equal(record.deaths, 0);
+    assert.equal(record.attempts, 0);
+    assert.ok(isAlive(child.pid!), 'the pool survived');
+    // The connection was closed under the client too: it reconnects by itself.
+    assert.equal(await (await client.enqueue('add', { a: 1, b: 2 }, { queue })).result({ timeoutMs: 30_000 }), 3);
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  });
+
+  test('RabbitMQ restarted while tasks are queued and running: none is lost, and the pool reconnects by itself', async () => {
+    const queue = queueNamed('restart-mq');
+    const file = path.join(tempDataDir('restart-mq'), 'runs.log');
+    const { child } = pool(queue, '--min', '2', '--max', '2');
+    await workersReady(queue, 1, 2);
+    const handles = await recordTasks(file, queue, 20, 200);
+    await waitFor(() => fs.existsSync(file) && runsPerTask(file).size >= 2, 'a few tasks to finish');
+    restartRabbitApp();
+    await Promise.all(handles.map((handle) => handle.result({ timeoutMs: 90_000 })));
+    assert.equal(runsPerTask(file).size, 20, 'every task ran');
+    assert.ok(isAlive(child.pid!), 'the same pool process carried on');
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  });
+
+  test('Redis restarted (it keeps nothing): pools register again and every task is recorded', async () => {
+    const queue = queueNamed('restart-redis');
+    const file = path.join(tempDataDir('restart-redis'), 'runs.log');
+    const { child } = pool(queue, '--min', '2', '--max', '2');
+    await workersReady(queue, 1, 2);
+    const handles = await recordTasks(file, queue, 20, 200);
+    await waitFor(() => fs.existsSync(file) && runsPerTask(file).size >= 2, 'a few tasks to finish');
+    const restartedAt = Date.now();
+    restartRedis();
+    await waitFor(() => runsPerTask(file).size === 20, 'every task to run', 60_000);
+    // Redis kept nothing: the records of tasks finished before the restart are gone with it. Every task
+    // that finished during or after the outage must be recorded, none dropped.
+    const finishedLater = fs
+      .readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' '))
+      .filter((fields) => Number(fields[4]) >= restartedAt)
+      .map((fields) => handles[Number(fields[1])]!.id);
+    assert.ok(finishedLater.length > 0);
+    await waitFor(
+      async () => (await client.store.getTasks(finishedLater)).filter((record) => record.state === 'succeeded').length === finishedLater.length,
+      'the outcome of every task finished after the restart to be recorded',
+      30_000,
+    );
+    await waitFor(async () => (await poolsOf(queue)).length === 1, 'the pool to register again', 10_000);
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  });
+});
