@@ -26,6 +26,12 @@ export interface ClientOptions<Tasks> {
   tasks?: Tasks;
   /** The embedded database (a directory or a .db file); GAFFER_DATA or ./.gaffer by default. */
   data?: string;
+  /** RabbitMQ (amqp://...), with `store` set to Redis; GAFFER_BROKER by default. */
+  broker?: string;
+  /** Redis (redis://...); GAFFER_STORE by default. */
+  store?: string;
+  /** Prefix of gaffer's Redis keys; GAFFER_REDIS_PREFIX or "gaffer:" by default. */
+  redisPrefix?: string;
   /** A broker and store opened elsewhere (shared with a pool in the same process, say). */
   backend?: { broker: Broker; store: Store };
   /** Queue for tasks enqueued without one. */
@@ -60,7 +66,12 @@ export class GafferClient<Map extends Record<string, AnyTaskType> = UntypedTaskM
       this.broker = options.backend.broker;
       this.store = options.backend.store;
     } else {
-      const backend = openBackend(options.data === undefined ? {} : { data: options.data });
+      const backend = openBackend({
+        ...(options.data === undefined ? {} : { data: options.data }),
+        ...(options.broker === undefined ? {} : { broker: options.broker }),
+        ...(options.store === undefined ? {} : { store: options.store }),
+        ...(options.redisPrefix === undefined ? {} : { redisPrefix: options.redisPrefix }),
+      });
       this.broker = backend.broker;
       this.store = backend.store;
       this.ownsBackend = backend.close;
