@@ -100,11 +100,9 @@ export class RabbitBroker implements Broker {
   }
 
   async retry(delivery: Delivery, options: RetryOptions): Promise<void> {
-    const { owner, consumer } = this.route(delivery);
-    if (!(await this.ledger.holds(delivery.envelope, owner, generationOf(delivery)))) {
-      consumer?.settle(delivery.envelope.id, 'ack');
-      return;
-    }
+    const held = await this.stillHeld(delivery);
+    if (!held) return;
+    const { owner, consumer } = held;
     const attempts = delivery.attempts + (options.counts === 'attempt' ? 1 : 0);
     const deaths = delivery.deaths + (options.counts === 'death' ? 1 : 0);
     const now = this.clock.now();
@@ -115,11 +113,9 @@ export class RabbitBroker implements Broker {
   }
 
   async deadLetter(delivery: Delivery, reason: DeadReason): Promise<void> {
-    const { owner, consumer } = this.route(delivery);
-    if (!(await this.ledger.holds(delivery.envelope, owner, generationOf(delivery)))) {
-      consumer?.settle(delivery.envelope.id, 'ack');
-      return;
-    }
+    const held = await this.stillHeld(delivery);
+    if (!held) return;
+    const { owner, consumer } = held;
     const attempts = Math.max(delivery.attempts, 'attempts' in reason && typeof reason.attempts === 'number' ? reason.attempts : 0);
     const deaths = Math.max(delivery.deaths, reason.kind === 'crashed' ? reason.deaths : 0);
     await this.deadLetters.bury(delivery.envelope, { attempts, deaths }, reason, this.clock.now());
@@ -239,6 +235,14 @@ export class RabbitBroker implements Broker {
   private route(delivery: Delivery): { owner: string; consumer: QueueConsumer | undefined } {
     const owner = delivery.tag.slice(0, delivery.tag.indexOf('|'));
     return { owner, consumer: this.consumers.get(`${owner}\n${delivery.envelope.queue}`) };
+  }
+
+  /** The delivery's owner and consumer if the owner still holds it; otherwise its copy is acked, and nothing else happens. */
+  private async stillHeld(delivery: Delivery): Promise<{ owner: string; consumer: QueueConsumer | undefined } | undefined> {
+    const route = this.route(delivery);
+    if (await this.ledger.holds(delivery.envelope, route.owner, generationOf(delivery))) return route;
+    route.consumer?.settle(delivery.envelope.id, 'ack');
+    return undefined;
   }
 
   private async queuesOf(selector: DeadLetterSelector): Promise<string[]> {
