@@ -43,10 +43,13 @@ export interface Broker {
   purgeDead(selector: DeadLetterSelector): Promise<string[]>;
   /** Forgets finished tasks older than the retention; until then their ids stay taken. */
   prune(retention: Retention): Promise<number>;
-  /** Calls back when tasks may have arrived or been cancelled, by this process or another. */
-  subscribe(listener: () => void): () => void;
+  /** Calls back when tasks may have arrived, or been cancelled, by this process or another. */
+  subscribe(listener: (change: BrokerChange) => void): () => void;
   close(): Promise<void>;
 }
+
+/** What may have changed: tasks to claim, or running tasks to stop. */
+export type BrokerChange = 'tasks' | 'cancellations';
 
 export interface EnqueueResult {
   id: string;
@@ -58,6 +61,12 @@ export interface ClaimRequest {
   max: number;
   owner: string;
   leaseMs: number;
+  /**
+   * Tasks the owner expects to ask for soon (its busy workers, when tasks are
+   * short). A push-based broker may fetch them ahead, so that a worker that
+   * frees up does not wait a round trip; a pull-based one ignores it.
+   */
+  readAhead?: number;
 }
 
 export interface Delivery {

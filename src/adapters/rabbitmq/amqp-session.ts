@@ -34,6 +34,7 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
   private backoffMs = MIN_BACKOFF_MS;
   private connecting: Promise<void> | undefined;
   private lastError: Error | undefined;
+  private checks: Promise<Channel> | undefined;
 
   constructor(private readonly url: string) {
     super();
@@ -90,6 +91,31 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
     }
   }
 
+  /**
+   * One long-lived channel for passive checks (queue counts), opened on first
+   * use and again after it closes: a check of a missing queue closes it.
+   */
+  checkChannel(): Promise<Channel> {
+    this.checks ??= this.adminChannel().then(
+      (channel) => {
+        channel.on('error', () => {});
+        channel.on('close', () => (this.checks = undefined));
+        return channel;
+      },
+      (error: unknown) => {
+        this.checks = undefined;
+        throw error;
+      },
+    );
+    return this.checks;
+  }
+
+  forgetCheckChannel(channel: Channel): void {
+    void this.checks?.then((current) => {
+      if (current === channel) this.checks = undefined;
+    });
+  }
+
   start(): void {
     if (this.closed || this.connecting || this.channels) return;
     this.connecting = this.connectLoop().finally(() => (this.connecting = undefined));
@@ -137,6 +163,7 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
     if (this.model !== model) return;
     this.model = undefined;
     this.channels = undefined;
+    this.checks = undefined;
     this.lastError = error;
     void model.close().catch(() => {});
     this.emit('down', error);

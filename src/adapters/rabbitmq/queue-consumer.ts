@@ -60,7 +60,7 @@ export class QueueConsumer {
    * a task cancelled while it waited here is still 'queued' for the ledger,
    * so the cancel wins and the task is dropped instead of run.
    */
-  async take(max: number, leaseMs: number): Promise<Delivery[]> {
+  async take(max: number, leaseMs: number, readAhead = 0): Promise<Delivery[]> {
     const out: Delivery[] = [];
     while (out.length < max && this.arrived.length > 0) {
       const batch = this.arrived.splice(0, max - out.length);
@@ -88,8 +88,8 @@ export class QueueConsumer {
         else this.settleMessage(held, 'ack');
       });
     }
-    // Credit for what the pool holds and what it can still take: no more, so no pool hoards tasks.
-    this.credit.want(this.handedOut.size + this.arrived.length + this.parked.length + Math.max(0, max - out.length));
+    // Credit for what the pool holds, what it can still take and what it will ask for next: no more, so no pool hoards tasks.
+    this.credit.want(this.handedOut.size + this.arrived.length + this.parked.length + Math.max(0, max - out.length) + readAhead);
     return out;
   }
 

@@ -1,4 +1,3 @@
-import type { Channel } from 'amqplib';
 import type { QueueStats } from '../../ports/broker.js';
 import type { AmqpSession } from './amqp-session.js';
 import type { Ledger } from './ledger/ledger.js';
@@ -12,40 +11,29 @@ import { DELAY_BUCKETS_MS, deadQueueName, delayQueueName } from './topology.js';
  */
 export async function queueCounts(session: AmqpSession, ledger: Ledger, queues: readonly string[], now: number): Promise<QueueStats[]> {
   const counts = await ledger.counts(queues, now);
-  let channel: Channel | undefined;
   const messages = async (queue: string): Promise<number> => {
-    channel ??= await openChannel(session);
+    const channel = await session.checkChannel();
     try {
       return (await channel.checkQueue(queue)).messageCount;
     } catch {
-      // A missing queue closes the channel: count zero, and open another for the next one.
-      channel = undefined;
+      // A missing queue closes the channel: count zero, and let the next check open another.
+      session.forgetCheckChannel(channel);
       return 0;
     }
   };
-  try {
-    const stats: QueueStats[] = [];
-    for (const [index, queue] of queues.entries()) {
-      let delayed = 0;
-      for (const bucket of DELAY_BUCKETS_MS) delayed += await messages(delayQueueName(queue, bucket));
-      stats.push({
-        queue,
-        ready: Math.max(0, (await messages(queue)) - counts[index]!.cancelledQueued),
-        blocked: 0,
-        delayed,
-        running: counts[index]!.running,
-        dead: await messages(deadQueueName(queue)),
-        enqueuedTotal: counts[index]!.arrivals,
-      });
-    }
-    return stats;
-  } finally {
-    await (channel as Channel | undefined)?.close().catch(() => {});
+  const stats: QueueStats[] = [];
+  for (const [index, queue] of queues.entries()) {
+    let delayed = 0;
+    for (const bucket of DELAY_BUCKETS_MS) delayed += await messages(delayQueueName(queue, bucket));
+    stats.push({
+      queue,
+      ready: Math.max(0, (await messages(queue)) - counts[index]!.cancelledQueued),
+      blocked: 0,
+      delayed,
+      running: counts[index]!.running,
+      dead: await messages(deadQueueName(queue)),
+      enqueuedTotal: counts[index]!.arrivals,
+    });
   }
-}
-
-async function openChannel(session: AmqpSession): Promise<Channel> {
-  const channel = await session.adminChannel();
-  channel.on('error', () => {});
-  return channel;
+  return stats;
 }

@@ -3,6 +3,7 @@ import type { TaskEnvelope } from '../../core/envelope.js';
 import type { DeadReason } from '../../core/task-record.js';
 import type {
   Broker,
+  BrokerChange,
   CancelResult,
   CancelSelector,
   ClaimRequest,
@@ -48,7 +49,7 @@ export class RabbitBroker implements Broker {
   private readonly publisher: Publisher;
   private readonly deadLetters: DeadLetterQueue;
   private readonly consumers = new Map<string, QueueConsumer>();
-  private readonly changes = new EventEmitter();
+  private readonly changes = new EventEmitter<{ change: [BrokerChange] }>();
   private readonly clock: Clock;
   private subscribed: Promise<void> | undefined;
 
@@ -86,7 +87,7 @@ export class RabbitBroker implements Broker {
 
   async claim(request: ClaimRequest): Promise<Delivery[]> {
     void this.listenToLedger();
-    return this.consumer(request.owner, request.queue).take(request.max, request.leaseMs);
+    return this.consumer(request.owner, request.queue).take(request.max, request.leaseMs, request.readAhead);
   }
 
   // Every settling call checks in the ledger that its owner still holds the task: an owner that lost it
@@ -183,7 +184,7 @@ export class RabbitBroker implements Broker {
       retried.push(fresh);
       return 'remove';
     });
-    if (retried.length > 0) this.changes.emit('change');
+    if (retried.length > 0) this.changes.emit('change', 'tasks');
     return retried;
   }
 
@@ -202,7 +203,7 @@ export class RabbitBroker implements Broker {
     return 0;
   }
 
-  subscribe(listener: () => void): () => void {
+  subscribe(listener: (change: BrokerChange) => void): () => void {
     this.changes.on('change', listener);
     void this.listenToLedger();
     return () => this.changes.off('change', listener);
@@ -225,7 +226,7 @@ export class RabbitBroker implements Broker {
         clock: this.clock,
         owner,
         queue,
-        onReady: () => this.changes.emit('change'),
+        onReady: () => this.changes.emit('change', 'tasks'),
       });
       this.consumers.set(key, consumer);
     }
@@ -252,7 +253,7 @@ export class RabbitBroker implements Broker {
   /** Cancel requests and freed keys reach this process through Redis pub/sub. */
   private listenToLedger(): Promise<void> {
     this.subscribed ??= this.ledger.subscribe(
-      () => this.changes.emit('change'),
+      () => this.changes.emit('change', 'cancellations'),
       () => this.consumers.forEach((consumer) => consumer.retryParked()),
     );
     return this.subscribed;

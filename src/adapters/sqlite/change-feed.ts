@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 
-/** What changed: the broker's tasks, or the store's records. */
-export type ChangeTopic = 'broker' | 'store';
+/** What changed: the broker's tasks, its cancellations, or the store's records. */
+export type ChangeTopic = 'tasks' | 'cancellations' | 'store';
 
 /**
  * Tells listeners that the database may have changed. Writes by this
@@ -13,7 +13,8 @@ export type ChangeTopic = 'broker' | 'store';
  */
 export class ChangeFeed {
   private readonly listeners = new Map<ChangeTopic, Set<() => void>>([
-    ['broker', new Set()],
+    ['tasks', new Set()],
+    ['cancellations', new Set()],
     ['store', new Set()],
   ]);
   private readonly scheduled = new Set<ChangeTopic>();
@@ -86,8 +87,7 @@ export class ChangeFeed {
     const version = this.readVersion();
     if (version !== this.lastVersion) {
       this.lastVersion = version;
-      this.emit('broker');
-      this.emit('store');
+      for (const topic of this.listeners.keys()) this.emit(topic);
     }
   }
 

@@ -233,13 +233,24 @@ export class Dispatcher {
   }
 
   private claim(max: number): Promise<Delivery[]> {
-    return this.deps.broker.claim({ queue: this.deps.settings.queue, max, owner: this.deps.poolId, leaseMs: this.deps.settings.leaseMs });
+    return this.deps.broker.claim({
+      queue: this.deps.settings.queue,
+      max,
+      owner: this.deps.poolId,
+      leaseMs: this.deps.settings.leaseMs,
+      readAhead: this.shortTasks() ? this.deps.workers.busyCount() : 0,
+    });
+  }
+
+  /** Whether tasks are short enough that a round trip between two of them matters (see LOOKAHEAD_BELOW_MS). */
+  private shortTasks(): boolean {
+    const mean = this.deps.serviceTimes.meanMs();
+    return mean !== null && mean < LOOKAHEAD_BELOW_MS;
   }
 
   /** Busy workers that may get their next task now: short tasks, a free slot, and not about to leave. */
   private lookaheadTargets(): WorkerHandle[] {
-    const mean = this.deps.serviceTimes.meanMs();
-    if (mean === null || mean >= LOOKAHEAD_BELOW_MS) return [];
+    if (!this.shortTasks()) return [];
     const maxTasks = this.deps.settings.maxTasksPerWorker;
     return this.deps.workers
       .list()

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ConfigError, WorkerStartError } from '../../core/errors.js';
 import { parsePoolSettings, type PoolSettings, type PoolSettingsInput } from '../../core/pool-settings.js';
 import { LocalProcessDriver } from '../../adapters/drivers/local-process-driver.js';
-import type { Broker } from '../../ports/broker.js';
+import type { Broker, BrokerChange } from '../../ports/broker.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
 import { silentLogger, type Logger } from '../../ports/logger.js';
 import type { PoolSnapshot, Store } from '../../ports/store.js';
@@ -117,7 +117,7 @@ export class PoolManager extends EventEmitter<PoolEvents> {
     await this.preflight();
     this.scaler.seed(this.workers.liveCount());
 
-    this.unsubscribe = this.broker.subscribe(() => this.onBrokerChange());
+    this.unsubscribe = this.broker.subscribe((change) => this.onBrokerChange(change));
     this.every(this.settings.tickMs, () => {
       this.dispatcher.pump();
       void this.scaler.evaluate();
@@ -292,11 +292,15 @@ export class PoolManager extends EventEmitter<PoolEvents> {
     this.logger.error({ pid: handle.pid, crashStreak: this.gate.crashStreak }, error.message);
   }
 
-  private onBrokerChange(): void {
+  private onBrokerChange(change: BrokerChange): void {
     if (this.state !== 'running') return;
+    if (change === 'cancellations') {
+      void this.dispatcher.checkCancellations().catch((error) => this.logger.warn({ err: error }, 'could not check for cancellations'));
+      return;
+    }
     this.dispatcher.pump();
-    this.scaler.evaluateSoon();
-    void this.dispatcher.checkCancellations().catch((error) => this.logger.warn({ err: error }, 'could not check for cancellations'));
+    // Scaling up on a burst cannot wait for the tick; otherwise the tick observes often enough.
+    if (this.workers.idle().length === 0 && this.workers.liveCount() < this.settings.max) this.scaler.evaluateSoon();
   }
 
   private async heartbeat(): Promise<void> {

@@ -2,6 +2,7 @@ import type { TaskEnvelope } from '../../../core/envelope.js';
 import type { DeadReason } from '../../../core/task-record.js';
 import type {
   Broker,
+  BrokerChange,
   CancelResult,
   CancelSelector,
   ClaimRequest,
@@ -101,7 +102,9 @@ export class SqliteBroker implements Broker {
 
   async cancel(selector: CancelSelector): Promise<CancelResult[]> {
     const results = await this.database.write(() => this.ops.cancel(selector, this.clock.now()));
-    this.announce(results.some((result) => result.outcome === 'cancelled' || result.outcome === 'stopping'));
+    // A cancelled queued task frees its key (tasks); a running one must be stopped (cancellations).
+    this.announce(results.some((result) => result.outcome === 'cancelled'));
+    this.announce(results.some((result) => result.outcome === 'stopping'), 'cancellations');
     return results;
   }
 
@@ -135,8 +138,13 @@ export class SqliteBroker implements Broker {
     return this.database.write(() => this.ops.prune(retention));
   }
 
-  subscribe(listener: () => void): () => void {
-    return this.database.changes.subscribe('broker', listener);
+  subscribe(listener: (change: BrokerChange) => void): () => void {
+    const stopTasks = this.database.changes.subscribe('tasks', () => listener('tasks'));
+    const stopCancellations = this.database.changes.subscribe('cancellations', () => listener('cancellations'));
+    return () => {
+      stopTasks();
+      stopCancellations();
+    };
   }
 
   async close(): Promise<void> {
@@ -146,7 +154,7 @@ export class SqliteBroker implements Broker {
   }
 
   /** Wakes this process's listeners (a pool in the same process) without waiting for the poll. */
-  private announce(changed: boolean): void {
-    if (changed) this.database.changes.notifyLocal('broker');
+  private announce(changed: boolean, topic: 'tasks' | 'cancellations' = 'tasks'): void {
+    if (changed) this.database.changes.notifyLocal(topic);
   }
 }
