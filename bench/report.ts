@@ -16,9 +16,13 @@ function formatValue(value: number, unit: string): string {
   }
 }
 
+const OP = { '>=': '≥', '>': '>', '<': '<' } as const;
+
 function row(figure: Figure): string[] {
   const anchor = figure.anchor ? `${formatValue(figure.anchor.value, figure.unit)} (${figure.anchor.name})` : 'skipped';
-  const target = figure.target ? `${figure.target.op === '>=' ? '≥' : '<'} ${formatValue(figure.target.value, figure.unit)}` : '—';
+  const target = figure.target
+    ? `${OP[figure.target.op]} ${formatValue(figure.target.value, figure.unit)}${figure.target.basis ? ` (${figure.target.basis})` : ''}`
+    : '—';
   const met = figure.met === null ? '—' : figure.met ? 'yes' : 'NO';
   return [figure.label, formatValue(figure.gaffer, figure.unit), anchor, figure.ratio === null ? '—' : `${figure.ratio.toFixed(2)}×`, target, met];
 }

@@ -8,14 +8,21 @@ export type BullmqResult = ReturnType<DrainMeter['result']> | { skipped: string 
 
 /**
  * The anchor for no-op throughput: BullMQ on Redis, one Worker with
- * concurrency 1, draining the same number of no-op jobs added beforehand with
+ * `concurrency` (1 against the embedded broker, 50 against RabbitMQ, as the
+ * issues set), draining the same number of no-op jobs added beforehand with
  * addBulk, on a queue of its own that is obliterated afterwards.
  */
-export async function bullmqThroughput(total: number, warmup: number): Promise<BullmqResult> {
-  const url = new URL(REDIS_URL);
+export async function bullmqThroughput(total: number, warmup: number, concurrency = 1, redisUrl = REDIS_URL): Promise<BullmqResult> {
+  const url = new URL(redisUrl);
   const problem = await pingRedis(url);
   if (problem) return { skipped: `Redis at ${url.host} unreachable (${problem}): BullMQ anchor skipped` };
-  const connection = { host: url.hostname, port: Number(url.port || 6379) };
+  const connection = {
+    host: url.hostname,
+    port: Number(url.port || 6379),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.pathname.length > 1 ? { db: Number(url.pathname.slice(1)) } : {}),
+  };
   const name = `gaffer-bench-${process.pid}-${Date.now()}`;
   const queue = new Queue(name, { connection });
   try {
@@ -24,7 +31,7 @@ export async function bullmqThroughput(total: number, warmup: number): Promise<B
       await queue.addBulk(Array.from({ length: size }, () => ({ name: 'noop', data: {} })));
     }
     const meter = new DrainMeter(total, warmup);
-    const worker = new Worker(name, async () => null, { connection, concurrency: 1, autorun: false });
+    const worker = new Worker(name, async () => null, { connection, concurrency, autorun: false });
     try {
       const drained = new Promise<void>((resolve, reject) => {
         worker.on('completed', () => {

@@ -9,14 +9,15 @@ import {
 } from '../../src/index.js';
 import * as fixtures from '../../test/fixtures/tasks.js';
 import { expectExited } from './processes.js';
+import type { Namespace, Stack } from './stack.js';
 import { withTempDir } from './temp-dir.js';
 import { waitFor } from './time.js';
 
 /** The compiled fixture task module (noop, burn, ...) that the workers load. */
 export const TASKS_MODULE = fileURLToPath(new URL('../../test/fixtures/tasks.js', import.meta.url));
 
-function clientFor(backend: Backend) {
-  return createClient({ backend: { broker: backend.broker, store: backend.store }, tasks: fixtures });
+function clientFor(backend: Backend, queue?: string) {
+  return createClient({ backend: { broker: backend.broker, store: backend.store }, tasks: fixtures, ...(queue === undefined ? {} : { queue }) });
 }
 export type BenchClient = ReturnType<typeof clientFor>;
 
@@ -27,34 +28,68 @@ export interface BenchPool {
   workerPids: Set<number>;
   /** Workers that said hello so far. */
   ready(): number;
+  /** The queue and Redis prefix of this pool on RabbitMQ and Redis; undefined on the embedded stack. */
+  namespace: Namespace | undefined;
 }
 
 /**
- * Runs `work` against a pool on the embedded default (SQLite in a fresh temp
- * dir) with a client sharing its connection, as a process that both
- * produces and runs tasks would. Afterwards it stops the pool, checks that
- * every worker exited, and removes the data.
+ * Runs `work` against a pool with a client sharing its connection, as a
+ * process that both produces and runs tasks would: on the embedded default
+ * (SQLite in a fresh temp dir), or on RabbitMQ and Redis with a queue and a
+ * Redis prefix of its own. Afterwards it stops the pool, checks that every
+ * worker exited, and removes the data (the temp dir; the queues and keys).
  */
-export function withBenchPool<T>(label: string, settings: PoolSettingsInput, cores: number, work: (bench: BenchPool) => Promise<T>): Promise<T> {
-  return withTempDir(label, async (dir) => {
+export function withBenchPool<T>(
+  stack: Stack,
+  label: string,
+  settings: PoolSettingsInput,
+  cores: number,
+  work: (bench: BenchPool) => Promise<T>,
+): Promise<T> {
+  if (stack.kind === 'embedded') {
     // Group commit, as `gaffer up` opens it: this is a pool manager's process, and the bench never blocks its loop while the pool runs.
-    const backend = openBackend({ data: dir, groupCommit: true });
-    const pool = new PoolManager({ tasks: TASKS_MODULE, broker: backend.broker, store: backend.store, settings, cores });
-    const client = clientFor(backend);
-    const workerPids = new Set<number>();
-    let ready = 0;
-    pool.on('worker-started', ({ pid }) => workerPids.add(pid));
-    pool.on('worker-ready', () => ready++);
-    try {
-      return await work({ pool, client, workerPids, ready: () => ready });
-    } finally {
-      // A short grace: by now every task has finished, unless the scenario failed midway.
-      await pool.stop(5000);
-      await client.close();
-      await backend.close();
-      await expectExited(workerPids, `the ${label} pool`);
-    }
+    return withTempDir(label, (dir) => runPool(openBackend({ data: dir, groupCommit: true }), undefined, settings, cores, label, work));
+  }
+  const namespace = stack.namespace(label);
+  // Explicit URLs and prefix: nothing here depends on the GAFFER_* variables of whoever runs the bench.
+  const backend = openBackend({ broker: stack.amqpUrl, store: stack.redisUrl, redisPrefix: namespace.redisPrefix, groupCommit: true });
+  let stopPool: (() => Promise<void>) | undefined;
+  const untrack = stack.track(async () => {
+    await stopPool?.();
+    await backend.close();
   });
+  return runPool(backend, namespace, { ...settings, queue: namespace.queue }, cores, label, work, (stop) => (stopPool = stop)).finally(() => {
+    untrack();
+    // A failure here is not lost: the final clean-up deletes the namespace again and reports what it could not.
+    return stack.release(namespace).catch(() => {});
+  });
+}
+
+async function runPool<T>(
+  backend: Backend,
+  namespace: Namespace | undefined,
+  settings: PoolSettingsInput,
+  cores: number,
+  label: string,
+  work: (bench: BenchPool) => Promise<T>,
+  onStop?: (stop: () => Promise<void>) => void,
+): Promise<T> {
+  const pool = new PoolManager({ tasks: TASKS_MODULE, broker: backend.broker, store: backend.store, settings, cores });
+  onStop?.(() => pool.stop(1000));
+  const client = clientFor(backend, namespace?.queue);
+  const workerPids = new Set<number>();
+  let ready = 0;
+  pool.on('worker-started', ({ pid }) => workerPids.add(pid));
+  pool.on('worker-ready', () => ready++);
+  try {
+    return await work({ pool, client, workerPids, ready: () => ready, namespace });
+  } finally {
+    // A short grace: by now every task has finished, unless the scenario failed midway.
+    await pool.stop(5000);
+    await client.close();
+    await backend.close();
+    await expectExited(workerPids, `the ${label} pool`);
+  }
 }
 
 /** Waits until the pool has `count` workers, all idle (started, said hello, nothing to do). */

@@ -14,13 +14,18 @@ export class DrainMeter {
     readonly total: number,
     private readonly warmup: number,
     private readonly ready: () => boolean = () => true,
+    /** Called once, when the clock starts: to read CPU counters over the same window, say. Keep it short. */
+    private readonly onClockStart?: () => void,
   ) {}
 
   /** Counts one completion at `at` (performance.now()); true at the last one. */
   complete(at: number): boolean {
     this.seen++;
     this.lastAt = at;
-    if (this.clockFrom === undefined && this.seen >= this.warmup && this.ready()) this.clockFrom = { at, seen: this.seen };
+    if (this.clockFrom === undefined && this.seen >= this.warmup && this.ready()) {
+      this.clockFrom = { at, seen: this.seen };
+      this.onClockStart?.();
+    }
     return this.seen === this.total;
   }
 

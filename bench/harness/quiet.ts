@@ -9,8 +9,8 @@ function machineTicks(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
-/** CPU ticks of a process (utime + stime), plus its waited-for descendants' (cutime + cstime) when asked. */
-function processTicks(pid: number | 'self', withChildren: boolean): number {
+/** CPU ticks of a process (utime + stime), plus its waited-for descendants' (cutime + cstime) when asked; 0 once it is gone. */
+export function processTicks(pid: number | 'self', withChildren: boolean): number {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
@@ -22,17 +22,27 @@ function processTicks(pid: number | 'self', withChildren: boolean): number {
   }
 }
 
-/** Redis does the BullMQ anchor's work: its CPU is not someone else's. */
-function redisTicks(): number {
-  let ticks = 0;
+/** Ticks per second in /proc (USER_HZ, 100 on Linux). */
+export const TICKS_PER_SECOND = 100;
+
+/** Pids of the processes whose command name (/proc/<pid>/comm) is `comm`: "redis-server", "beam.smp" (RabbitMQ). */
+export function pidsNamed(comm: string): number[] {
+  const pids: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'redis-server') ticks += processTicks(Number(entry), false);
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === comm) pids.push(Number(entry));
     } catch {
       // It exited while we looked.
     }
   }
+  return pids;
+}
+
+/** CPU ticks of the services a scenario uses (Redis for BullMQ and the Redis store, RabbitMQ): their CPU is not someone else's. */
+function serviceTicks(services: readonly string[]): number {
+  let ticks = 0;
+  for (const comm of services) for (const pid of pidsNamed(comm)) ticks += processTicks(pid, false);
   return ticks;
 }
 
@@ -60,11 +70,12 @@ export async function waitForQuiet(maxWaitMs: number, threshold = 0.1): Promise<
 /**
  * Starts measuring the CPU that other processes take while a scenario runs:
  * the machine's busy time less this process's and its descendants' (all
- * reaped by the time the scenario ends) and Redis's. The returned function
- * gives that as a share of the machine (0..1).
+ * reaped by the time the scenario ends) and the services' (Redis; RabbitMQ
+ * too when gaffer runs on it: beam.smp). The returned function gives that as
+ * a share of the machine (0..1).
  */
-export function startInterferenceMeter(): () => number {
-  const mine = () => processTicks('self', true) + redisTicks();
+export function startInterferenceMeter(services: readonly string[] = ['redis-server']): () => number {
+  const mine = () => processTicks('self', true) + serviceTicks(services);
   const machine0 = machineTicks();
   const mine0 = mine();
   return () => {

@@ -23,7 +23,7 @@ export async function burstToBusy(ctx: BenchContext): Promise<Figure[]> {
   for (let run = 0; run < RUNS; run++) {
     // A short scale-down window only makes the pool reach zero sooner; scaling up does not depend on it.
     const settings = { min: 0, max: ctx.cores, scaleDownWindowMs: 1000 };
-    const result = await withBenchPool('burst', settings, ctx.cores, async ({ pool, client }) => {
+    const result = await withBenchPool(ctx.stack, 'burst', settings, ctx.cores, async ({ pool, client }) => {
       await pool.start();
       await waitFor(() => pool.snapshot().workers.length === 0, 'the min-0 pool to retire its first worker');
       const firstStart = new Map<number, number>();
@@ -53,10 +53,14 @@ export async function burstToBusy(ctx: BenchContext): Promise<Figure[]> {
     gafferManagerViewMs: managerView.map((ms) => round(ms, 1)),
     bareNodeStartMs: floor.map((ms) => round(ms, 1)),
   };
-  const label = `burst (${BURST} × ~20 ms) on an empty pool to ${ctx.cores} cores busy`;
+  // Issue 2 sets the target on the embedded broker; issue 3 sets none for RabbitMQ and Redis.
+  const production = ctx.stack.kind === 'production';
+  const label = `burst (${BURST} × ~20 ms) on an empty pool to ${ctx.cores} cores busy${production ? ', RabbitMQ + Redis' : ''}`;
+  const id = production ? 'burst-to-busy-rabbitmq' : 'burst-to-busy';
+  const target = production ? null : ({ op: '<', value: 300 } as const);
   const anchorName = `bare node ×${ctx.cores} start`;
   return [
-    makeFigure({ id: 'burst-to-busy-median', label: `${label}, median of ${RUNS}`, unit: 'ms', gaffer: median(gaffer), anchor: { name: anchorName, value: median(floor) }, target: { op: '<', value: 300 }, details }),
-    makeFigure({ id: 'burst-to-busy-max', label: `${label}, max of ${RUNS}`, unit: 'ms', gaffer: Math.max(...gaffer), anchor: { name: anchorName, value: Math.max(...floor) }, target: { op: '<', value: 300 } }),
+    makeFigure({ id: `${id}-median`, label: `${label}, median of ${RUNS}`, unit: 'ms', gaffer: median(gaffer), anchor: { name: anchorName, value: median(floor) }, target, details }),
+    makeFigure({ id: `${id}-max`, label: `${label}, max of ${RUNS}`, unit: 'ms', gaffer: Math.max(...gaffer), anchor: { name: anchorName, value: Math.max(...floor) }, target }),
   ];
 }

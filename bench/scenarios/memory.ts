@@ -6,6 +6,7 @@ import type { BenchContext } from '../context.js';
 import { makeFigure, type Figure } from '../figure.js';
 import { TASKS_MODULE } from '../harness/bench-pool.js';
 import { expectExited, readRssBytes, waitForExit } from '../harness/processes.js';
+import type { Stack } from '../harness/stack.js';
 import { withTempDir } from '../harness/temp-dir.js';
 import { round, sleep, waitFor } from '../harness/time.js';
 
@@ -20,15 +21,42 @@ interface StatusJson {
 }
 
 /**
+ * Where `gaffer up` and `gaffer status` point: a fresh data dir on the
+ * embedded stack; on RabbitMQ and Redis, a queue and Redis prefix of the
+ * run's own, given as options (and in the environment, so that nothing of
+ * the caller's GAFFER_* settings leaks in), released afterwards.
+ */
+async function withBackendArgs<T>(
+  stack: Stack,
+  work: (backendArgs: string[], queueArgs: string[], env: NodeJS.ProcessEnv, track: (stop: () => Promise<void>) => () => void) => Promise<T>,
+): Promise<T> {
+  if (stack.kind === 'embedded') return withTempDir('memory', (data) => work(['--data', data], [], process.env, () => () => {}));
+  const namespace = stack.namespace('memory');
+  const env = { ...process.env, GAFFER_BROKER: stack.amqpUrl, GAFFER_STORE: stack.redisUrl, GAFFER_REDIS_PREFIX: namespace.redisPrefix };
+  const backendArgs = ['--broker', stack.amqpUrl, '--store', stack.redisUrl, '--redis-prefix', namespace.redisPrefix];
+  try {
+    return await work(backendArgs, ['--queue', namespace.queue], env, (stop) => stack.track(stop));
+  } finally {
+    await stack.release(namespace);
+  }
+}
+
+/**
  * Memory of an idle pool, measured honestly from outside: `gaffer up` runs
  * as its own process (so the bench's own heap is not counted as the
  * manager's), `gaffer status --json` tells when its workers are up, and
- * /proc gives the resident size of the manager and of each worker.
+ * /proc gives the resident size of the manager and of each worker. On
+ * RabbitMQ and Redis the manager holds an AMQP connection and Redis clients
+ * instead of SQLite.
  */
 export async function memory(ctx: BenchContext): Promise<Figure[]> {
-  const measured = await withTempDir('memory', async (data) => {
-    const args = [CLI, 'up', '--tasks', TASKS_MODULE, '--data', data, '--min', String(ctx.cores), '--max', String(ctx.cores), '--log-level', 'warn'];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const measured = await withBackendArgs(ctx.stack, async (backendArgs, queueArgs, env, track) => {
+    const args = [CLI, 'up', '--tasks', TASKS_MODULE, ...backendArgs, ...queueArgs, '--min', String(ctx.cores), '--max', String(ctx.cores), '--log-level', 'warn'];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+    const untrack = track(async () => {
+      child.kill('SIGTERM');
+      await waitForExit(child, 'gaffer up', 5000);
+    });
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
     let workerPids: number[] = [];
@@ -36,7 +64,7 @@ export async function memory(ctx: BenchContext): Promise<Figure[]> {
       await waitFor(
         async () => {
           if (child.exitCode !== null) throw new Error(`gaffer up exited (${child.exitCode}): ${stderr.trim()}`);
-          const { stdout } = await run(process.execPath, [CLI, 'status', '--json', '--data', data]);
+          const { stdout } = await run(process.execPath, [CLI, 'status', '--json', ...backendArgs], { env });
           const pool = (JSON.parse(stdout) as StatusJson).pools.find((p) => p.pid === child.pid);
           workerPids = pool?.workers.map((w) => w.pid) ?? [];
           return pool !== undefined && pool.workers.length === ctx.cores && pool.workers.every((w) => w.state === 'idle');
@@ -48,6 +76,7 @@ export async function memory(ctx: BenchContext): Promise<Figure[]> {
       await sleep(SETTLE_MS);
       return { manager: readRssBytes(child.pid!), workers: workerPids.map(readRssBytes) };
     } finally {
+      untrack();
       child.kill('SIGTERM');
       const exit = await waitForExit(child, 'gaffer up');
       await expectExited(workerPids, 'gaffer up');
@@ -58,13 +87,16 @@ export async function memory(ctx: BenchContext): Promise<Figure[]> {
   const workerMean = measured.workers.reduce((a, b) => a + b, 0) / measured.workers.length;
   ctx.log(`memory: manager ${(measured.manager / MB).toFixed(1)} MB, workers ${measured.workers.map((b) => (b / MB).toFixed(1)).join(', ')} MB, bare node ${(bare / MB).toFixed(1)} MB`);
   const anchor = { name: 'bare node idle', value: bare / MB };
+  const production = ctx.stack.kind === 'production';
+  const on = production ? ', RabbitMQ + Redis' : '';
+  const suffix = production ? '-rabbitmq' : '';
   const details = {
     managerMb: round(measured.manager / MB, 1),
     workersMb: measured.workers.map((b) => round(b / MB, 1)),
     bareNodeMb: round(bare / MB, 1),
   };
   return [
-    makeFigure({ id: 'memory-worker', label: 'RSS of an idle worker (mean)', unit: 'MB', gaffer: workerMean / MB, anchor, target: null, details }),
-    makeFigure({ id: 'memory-manager', label: 'RSS of the pool manager (gaffer up)', unit: 'MB', gaffer: measured.manager / MB, anchor, target: null }),
+    makeFigure({ id: `memory-worker${suffix}`, label: `RSS of an idle worker (mean)${on}`, unit: 'MB', gaffer: workerMean / MB, anchor, target: null, details }),
+    makeFigure({ id: `memory-manager${suffix}`, label: `RSS of the pool manager (gaffer up)${on}`, unit: 'MB', gaffer: measured.manager / MB, anchor, target: null }),
   ];
 }
