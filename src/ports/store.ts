@@ -1,5 +1,5 @@
 import type { Observation, ReasonCode } from '../core/scaling-policy.js';
-import type { TaskRecord } from '../core/task-record.js';
+import type { TaskRecord, TaskState } from '../core/task-record.js';
 
 /**
  * Where state lives: task states and results, the pools and their workers,
@@ -25,6 +25,12 @@ export interface Store {
   listDecisions(filter: { limit: number; poolId?: string }): Promise<DecisionRecord[]>;
   /** Forgets final task records older than the retention, and the oldest beyond the count limit. */
   prune(retention: Retention): Promise<number>;
+  /** Pauses or resumes a queue: while it is paused, pools take none of its tasks (running ones go on). */
+  setQueuePaused(queue: string, paused: boolean): Promise<void>;
+  pausedQueues(): Promise<string[]>;
+  /** Overrides a pool's min and max at run time; null gives it back its own settings. */
+  setPoolLimits(poolId: string, limits: PoolLimits | null): Promise<void>;
+  poolLimits(poolId: string): Promise<PoolLimits | undefined>;
   close(): Promise<void>;
 }
 
@@ -50,6 +56,24 @@ export interface WorkerSnapshot {
   rssBytes?: number;
 }
 
+export interface PoolLimits {
+  min: number;
+  max: number;
+}
+
+/** What a pool saw of the tasks it finished recently (see TaskStatsWindow). */
+export interface PoolTaskStats {
+  /** The span the figures cover, in milliseconds. */
+  windowMs: number;
+  /** Tasks that ended, by what they became. */
+  outcomes: Partial<Record<TaskState, number>>;
+  completedPerSecond: number;
+  arrivalsPerSecond: number;
+  /** From enqueue (or due time) to start. */
+  waitMs: { p50: number; p95: number } | null;
+  runMs: { p50: number; p95: number } | null;
+}
+
 export interface PoolSnapshot {
   id: string;
   hostname: string;
@@ -63,7 +87,10 @@ export interface PoolSnapshot {
   max: number;
   desired: number;
   draining: boolean;
+  /** Its queue is paused (gaffer takes none of its tasks). */
+  paused: boolean;
   workers: WorkerSnapshot[];
+  stats: PoolTaskStats;
 }
 
 export interface DecisionRecord {

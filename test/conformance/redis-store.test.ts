@@ -90,7 +90,7 @@ function defineTests(): void {
 
   function pool(overrides: Partial<PoolSnapshot> = {}): PoolSnapshot {
     const now = Date.now();
-    return { id: `pool-${randomUUID().slice(0, 8)}`, hostname: 'h', pid: 1, queue: 'q', startedAt: now, heartbeatAt: now, ttlMs: 30_000, min: 0, max: 2, desired: 1, draining: false, workers: [], ...overrides };
+    return { id: `pool-${randomUUID().slice(0, 8)}`, hostname: 'h', pid: 1, queue: 'q', startedAt: now, heartbeatAt: now, ttlMs: 30_000, min: 0, max: 2, desired: 1, draining: false, paused: false, workers: [], stats: { windowMs: 60_000, outcomes: {}, completedPerSecond: 0, arrivalsPerSecond: 0, waitMs: null, runMs: null }, ...overrides };
   }
 
   /** Runs `body` with stores on fresh prefixes, closed and cleaned up whatever happens. */

@@ -77,6 +77,15 @@ class Scope {
       max: 4,
       desired: 2,
       draining: false,
+      paused: false,
+      stats: {
+        windowMs: 60_000,
+        outcomes: { succeeded: 12, dead: 1 },
+        completedPerSecond: 0.2,
+        arrivalsPerSecond: 0.25,
+        waitMs: { p50: 12, p95: 80 },
+        runMs: { p50: 150, p95: 900 },
+      },
       workers: [
         { pid: 5001, state: 'busy', taskId: 'task-1', taskType: 'conformance.echo', taskStartedAt: now - 100, tasksDone: 7, startedAt: now - 4000, rssBytes: 52_428_800 },
         { pid: 5002, state: 'idle', tasksDone: 0, startedAt: now - 1000 },
@@ -303,6 +312,32 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
         s.store.watchFinal([early.id, late.id], stoppedAtOnce.listener)();
         await sleep(QUIET_MS);
         assert.deepEqual(stoppedAtOnce.seen, [], 'stopped before its first check, it never calls');
+      });
+    });
+
+    describe('run-time controls', () => {
+      check('queues are paused and resumed', async (s) => {
+        const [first, second] = [s.name('q1'), s.name('q2')];
+        assert.deepEqual(await s.store.pausedQueues(), []);
+        await s.store.setQueuePaused(first, true);
+        await s.store.setQueuePaused(second, true);
+        await s.store.setQueuePaused(second, true);
+        assert.deepEqual(await s.store.pausedQueues(), [first, second].sort());
+        await s.store.setQueuePaused(first, false);
+        await s.store.setQueuePaused(s.name('never-paused'), false);
+        assert.deepEqual(await s.store.pausedQueues(), [second]);
+      });
+
+      check("a pool's limits are set, replaced and cleared", async (s) => {
+        const pool = s.name('pool');
+        assert.equal(await s.store.poolLimits(pool), undefined);
+        await s.store.setPoolLimits(pool, { min: 1, max: 3 });
+        assert.deepEqual(await s.store.poolLimits(pool), { min: 1, max: 3 });
+        await s.store.setPoolLimits(pool, { min: 0, max: 8 });
+        assert.deepEqual(await s.store.poolLimits(pool), { min: 0, max: 8 });
+        assert.equal(await s.store.poolLimits(s.name('other')), undefined);
+        await s.store.setPoolLimits(pool, null);
+        assert.equal(await s.store.poolLimits(pool), undefined);
       });
     });
 

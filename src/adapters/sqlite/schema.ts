@@ -80,6 +80,11 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX store_decisions_pool ON store_decisions (pool_id, seq);
   `,
+  `
+  -- Run-time controls: paused queues, and min/max overrides of pools.
+  CREATE TABLE store_paused_queues (queue TEXT PRIMARY KEY);
+  CREATE TABLE store_pool_limits (pool_id TEXT PRIMARY KEY, min INTEGER NOT NULL, max INTEGER NOT NULL);
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -52,6 +52,7 @@ export class Dispatcher {
   private pumping = false;
   private pumpAgain = false;
   private claiming = true;
+  private paused = false;
   /** Starts not yet written to the store: most tasks finish before anyone could look. */
   private readonly unrecordedStarts = new Map<string, TaskUpdate>();
   private readonly inFlight = new Set<Promise<void>>();
@@ -71,6 +72,14 @@ export class Dispatcher {
   stopClaiming(): void {
     this.claiming = false;
     for (const handle of this.deps.workers.list()) this.withdraw(handle);
+  }
+
+  /** A paused queue: no new tasks (running ones go on); resuming takes tasks again at once. */
+  setPaused(paused: boolean): void {
+    if (paused === this.paused) return;
+    this.paused = paused;
+    if (paused) for (const handle of this.deps.workers.list()) this.withdraw(handle);
+    else this.pump();
   }
 
   /** Resolves once every outcome seen so far is recorded. */
@@ -212,7 +221,7 @@ export class Dispatcher {
     try {
       for (;;) {
         this.pumpAgain = false;
-        if (!this.claiming) return;
+        if (!this.claiming || this.paused) return;
         const free = this.deps.workers.idle();
         const ahead = free.length === 0 ? this.lookaheadTargets() : [];
         const wanted = free.length + ahead.length;
@@ -396,6 +405,7 @@ export class Dispatcher {
     const now = this.deps.clock.now();
     const settled = await this.deps.recorder.settle(delivery, outcome, assignment.settings, now, { workerPid: pid, startedAt: assignment.startedAt });
     const { envelope } = delivery;
+    const firstAttempt = delivery.attempts + delivery.deaths === 0;
     this.deps.events.emit('task-finished', {
       id: envelope.id,
       type: envelope.type,
@@ -405,6 +415,7 @@ export class Dispatcher {
       ...(outcome.kind === 'succeeded' ? { result: outcome.result } : {}),
       ...(settled.deadReason ? { deadReason: settled.deadReason } : {}),
       runMs,
+      ...(firstAttempt ? { waitMs: Math.max(0, assignment.startedAt - (envelope.runAt ?? envelope.enqueuedAt)) } : {}),
       ...extra,
     });
     if (outcome.kind === 'succeeded' && envelope.race && envelope.group !== undefined && outcome.result !== null) {

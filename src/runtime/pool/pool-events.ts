@@ -21,6 +21,8 @@ export interface TaskFinishedEvent {
   deadReason?: DeadReason;
   /** Wall time from dispatch to answer. */
   runMs: number;
+  /** From when it was due (enqueued, or its runAt) to its start; first attempts only. */
+  waitMs?: number;
   /** CPU time the handler used (user + system), when the worker answered. */
   cpuMicros?: number;
   /** When the handler began, by the worker's clock (the same machine's). */

@@ -20,6 +20,7 @@ import type { PoolEvents } from './pool-events.js';
 import { RestartGate } from './restart-gate.js';
 import { Scaler } from './scaler.js';
 import { TaskCatalog } from './task-catalog.js';
+import { TaskStatsWindow } from './task-stats-window.js';
 import type { WorkerHandle } from './worker-handle.js';
 import { WorkerSet } from './worker-set.js';
 
@@ -62,6 +63,7 @@ export class PoolManager extends EventEmitter<PoolEvents> {
   private readonly gate: RestartGate;
   private readonly catalog: TaskCatalog;
   private readonly startedAt: number;
+  private readonly taskStats = new TaskStatsWindow();
   private readonly timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | undefined;
   private state: 'new' | 'running' | 'draining' | 'stopped' = 'new';
@@ -97,6 +99,9 @@ export class PoolManager extends EventEmitter<PoolEvents> {
       { onMessage: (handle, message) => this.onWorkerMessage(handle, message), onExit: (handle, exit) => this.onWorkerExit(handle, exit) },
     );
     const serviceTimes = new ServiceTimeMeter();
+    this.on('task-finished', (event) =>
+      this.taskStats.record({ at: this.clock.now(), state: event.state, runMs: event.runMs, waitMs: event.waitMs }),
+    );
     const common = { broker: this.broker, store: this.store, workers: this.workers, settings, poolId: this.id, clock: this.clock, events: this, logger: this.logger, serviceTimes };
     this.dispatcher = new Dispatcher({ ...common, catalog: this.catalog, recorder: new OutcomeRecorder(this.broker, this.store, this.id) });
     this.scaler = new Scaler({ ...common, gate: this.gate, startWorker: () => this.startWorker() });
@@ -161,11 +166,13 @@ export class PoolManager extends EventEmitter<PoolEvents> {
       startedAt: this.startedAt,
       heartbeatAt: this.clock.now(),
       ttlMs: POOL_TTL_MS,
-      min: this.settings.min,
-      max: this.settings.max,
+      min: this.scaler.limits.min,
+      max: this.scaler.limits.max,
       desired: this.scaler.desired,
       draining: this.state !== 'running',
+      paused: this.scaler.paused,
       workers: this.workers.list().map((handle) => handle.snapshot()),
+      stats: this.taskStats.snapshot(this.clock.now(), this.scaler.arrivalRate),
     };
   }
 
@@ -306,7 +313,25 @@ export class PoolManager extends EventEmitter<PoolEvents> {
   private async heartbeat(): Promise<void> {
     const now = this.clock.now();
     for (const handle of this.workers.list()) if (handle.readyAt !== undefined) this.gate.noteUptime(handle.startedAt, now);
+    await this.applyControls();
     await this.store.reportPool(this.snapshot());
+  }
+
+  /** Paused queues and min/max overrides set at run time (API, dashboard) take effect within a heartbeat. */
+  private async applyControls(): Promise<void> {
+    const [paused, limits] = await Promise.all([this.store.pausedQueues(), this.store.poolLimits(this.id)]);
+    const isPaused = paused.includes(this.settings.queue);
+    if (isPaused !== this.scaler.paused) {
+      this.logger.info({ queue: this.settings.queue }, isPaused ? 'queue paused: taking no new tasks' : 'queue resumed');
+      this.scaler.paused = isPaused;
+      this.dispatcher.setPaused(isPaused);
+    }
+    const wanted = limits ?? { min: this.settings.min, max: this.settings.max };
+    if (wanted.min !== this.scaler.limits.min || wanted.max !== this.scaler.limits.max) {
+      this.logger.info(wanted, limits ? 'new limits set at run time' : 'back to the limits of the settings');
+      this.scaler.limits = wanted;
+      this.scaler.evaluateSoon();
+    }
   }
 
   private async reclaim(): Promise<void> {

@@ -43,9 +43,15 @@ export class Scaler {
   private enabled = true;
   desired = 0;
   lastDecision: ScalingDecision | undefined;
+  /** The pool's limits now: its settings, or an override set at run time (gaffer API, dashboard). */
+  limits: { min: number; max: number };
+  /** While its queue is paused, its waiting tasks need no workers. */
+  paused = false;
+  arrivalRate = 0;
 
   constructor(private readonly deps: ScalerDeps) {
     this.arrivals = new ArrivalMeter(Math.min(60_000, Math.max(1000, deps.settings.scaleDownWindowMs)));
+    this.limits = { min: deps.settings.min, max: deps.settings.max };
   }
 
   /**
@@ -101,15 +107,16 @@ export class Scaler {
     const { settings, workers } = this.deps;
     const [stats] = await this.deps.broker.stats([settings.queue]);
     const now = this.deps.clock.now();
+    this.arrivalRate = this.arrivals.observe(stats?.enqueuedTotal ?? 0, now);
     const observation: Observation = {
       now,
-      ready: stats?.ready ?? 0,
+      ready: this.paused ? 0 : (stats?.ready ?? 0),
       running: workers.busyCount(),
       workers: workers.liveCount(),
-      arrivalRate: this.arrivals.observe(stats?.enqueuedTotal ?? 0, now),
+      arrivalRate: this.paused ? 0 : this.arrivalRate,
       serviceMs: this.deps.serviceTimes.meanMs(),
     };
-    const decision = decide(observation, settings, this.memory);
+    const decision = decide(observation, { ...settings, ...this.limits }, this.memory);
     this.memory = decision.memory;
     this.desired = decision.desired;
     this.lastDecision = decision;

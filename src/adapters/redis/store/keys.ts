@@ -11,6 +11,8 @@
  * - `pools`            set of pool ids, an index to list the pools without SCAN
  * - `decisions`        list, the newest decisions of all pools first
  * - `decisions:<pool>` list, the newest decisions of one pool first; expires after the retention once the pool stops deciding
+ * - `paused-queues`    set of the queues pools take no tasks from
+ * - `pool-limits`      hash, pool id to its {min, max} override as JSON
  */
 export class StoreKeys {
   readonly taskPrefix: string;
@@ -20,6 +22,8 @@ export class StoreKeys {
   readonly poolPrefix: string;
   readonly pools: string;
   readonly decisions: string;
+  readonly pausedQueues: string;
+  readonly poolLimits: string;
 
   constructor(readonly prefix: string) {
     this.taskPrefix = `${prefix}task:`;
@@ -29,6 +33,8 @@ export class StoreKeys {
     this.poolPrefix = `${prefix}pool:`;
     this.pools = `${prefix}pools`;
     this.decisions = `${prefix}decisions`;
+    this.pausedQueues = `${prefix}paused-queues`;
+    this.poolLimits = `${prefix}pool-limits`;
   }
 
   task(id: string): string {

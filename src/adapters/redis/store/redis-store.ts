@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { TaskRecord } from '../../../core/task-record.js';
 import { systemClock, type Clock } from '../../../ports/clock.js';
-import type { DecisionRecord, PoolSnapshot, Retention, Store, TaskUpdate } from '../../../ports/store.js';
+import type { DecisionRecord, PoolLimits, PoolSnapshot, Retention, Store, TaskUpdate } from '../../../ports/store.js';
+import { Controls } from './controls.js';
 import { connectRedis, DEFAULT_REDIS_PREFIX } from '../redis-connection.js';
 import { closeClient } from './close-client.js';
 import { DecisionLog } from './decisions.js';
@@ -49,6 +50,7 @@ export class RedisStore implements Store {
   private readonly pools: PoolRegistry;
   private readonly decisions: DecisionLog;
   private readonly finals: FinalWatch;
+  private readonly controls: Controls;
   private closing: Promise<void> | undefined;
   /**
    * Rejects a call still waiting once the store is closed: disconnected,
@@ -65,6 +67,7 @@ export class RedisStore implements Store {
     this.tasks = new TaskRecords(this.client, keys);
     this.pools = new PoolRegistry(this.client, keys);
     this.decisions = new DecisionLog(this.client, keys);
+    this.controls = new Controls(this.client, keys);
     this.finals = new FinalWatch({
       channel: keys.finalChannel,
       // Named apart, so that CLIENT LIST tells the waiting connections from the working ones.
@@ -115,6 +118,22 @@ export class RedisStore implements Store {
 
   prune(retention: Retention): Promise<number> {
     return this.run('prune old task records', () => this.tasks.prune(retention));
+  }
+
+  setQueuePaused(queue: string, paused: boolean): Promise<void> {
+    return this.run(paused ? 'pause a queue' : 'resume a queue', () => this.controls.setQueuePaused(queue, paused));
+  }
+
+  pausedQueues(): Promise<string[]> {
+    return this.run('read the paused queues', () => this.controls.pausedQueues());
+  }
+
+  setPoolLimits(poolId: string, limits: PoolLimits | null): Promise<void> {
+    return this.run("set a pool's limits", () => this.controls.setPoolLimits(poolId, limits));
+  }
+
+  poolLimits(poolId: string): Promise<PoolLimits | undefined> {
+    return this.run("read a pool's limits", () => this.controls.poolLimits(poolId));
   }
 
   close(): Promise<void> {

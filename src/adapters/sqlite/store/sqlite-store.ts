@@ -1,6 +1,7 @@
 import type { TaskRecord } from '../../../core/task-record.js';
 import { systemClock, type Clock } from '../../../ports/clock.js';
-import type { DecisionRecord, PoolSnapshot, Retention, Store, TaskUpdate } from '../../../ports/store.js';
+import type { DecisionRecord, PoolLimits, PoolSnapshot, Retention, Store, TaskUpdate } from '../../../ports/store.js';
+import { controlOperations } from './controls.js';
 import type { SqliteDatabase } from '../sqlite-database.js';
 import { decisionOperations } from './decisions.js';
 import { poolOperations } from './pools.js';
@@ -11,6 +12,7 @@ export class SqliteStore implements Store {
   private readonly tasks;
   private readonly pools;
   private readonly decisions;
+  private readonly controls;
   private closed = false;
 
   constructor(
@@ -21,6 +23,7 @@ export class SqliteStore implements Store {
     this.tasks = taskRecordOperations(database.db);
     this.pools = poolOperations(database.db);
     this.decisions = decisionOperations(database.db);
+    this.controls = controlOperations(database.db);
   }
 
   async recordEnqueued(records: readonly TaskRecord[]): Promise<void> {
@@ -82,6 +85,22 @@ export class SqliteStore implements Store {
 
   async prune(retention: Retention): Promise<number> {
     return this.database.write(() => this.tasks.prune(retention));
+  }
+
+  async setQueuePaused(queue: string, paused: boolean): Promise<void> {
+    await this.database.write(() => this.controls.setQueuePaused(queue, paused));
+  }
+
+  async pausedQueues(): Promise<string[]> {
+    return this.controls.pausedQueues();
+  }
+
+  async setPoolLimits(poolId: string, limits: PoolLimits | null): Promise<void> {
+    await this.database.write(() => this.controls.setPoolLimits(poolId, limits));
+  }
+
+  async poolLimits(poolId: string): Promise<PoolLimits | undefined> {
+    return this.controls.poolLimits(poolId);
   }
 
   async close(): Promise<void> {
