@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
+import { readCluster } from '../../views/cluster-view.js';
 import { withBackend, withBackendOptions } from '../backend-options.js';
 import { formatBytes, formatDuration } from '../format/durations.js';
 import { textTable } from '../format/text-table.js';
+
+function percentilePair(figures: { p50: number; p95: number } | null): string {
+  return figures ? `${formatDuration(figures.p50)}/${formatDuration(figures.p95)}` : '-';
+}
 
 export function registerStatus(program: Command): void {
   withBackendOptions(
@@ -11,12 +16,8 @@ export function registerStatus(program: Command): void {
       .option('--decisions <n>', 'how many recent decisions to show', (text) => Number(text), 10)
       .option('--json', 'print JSON'),
   ).action((options: { data?: string; json?: boolean; decisions: number }) =>
-    withBackend(options, async ({ broker, store }) => {
-      const [queues, pools, decisions] = await Promise.all([
-        broker.stats(),
-        store.listPools(),
-        store.listDecisions({ limit: options.decisions }),
-      ]);
+    withBackend(options, async (backend) => {
+      const { queues, pools, decisions } = await readCluster(backend, { decisions: options.decisions });
       if (options.json) {
         console.log(JSON.stringify({ queues, pools, decisions }, null, 2));
         return;
@@ -27,13 +28,20 @@ export function registerStatus(program: Command): void {
         queues.length === 0
           ? 'queues: none yet'
           : textTable(
-              ['QUEUE', 'READY', 'WAITING ON KEY', 'DELAYED', 'RUNNING', 'DEAD', 'ENQUEUED'],
-              queues.map((q) => [q.queue, q.ready, q.blocked, q.delayed, q.running, q.dead, q.enqueuedTotal].map(String)),
+              ['QUEUE', 'READY', 'WAITING ON KEY', 'DELAYED', 'RUNNING', 'DEAD', 'ENQUEUED', 'IN/S', 'OUT/S', 'WAIT P50/P95', 'RUN P50/P95'],
+              queues.map((q) => [
+                q.paused ? `${q.queue} (paused)` : q.queue,
+                ...[q.ready, q.blocked, q.delayed, q.running, q.dead, q.enqueuedTotal].map(String),
+                q.arrivalsPerSecond.toFixed(1),
+                q.completedPerSecond.toFixed(1),
+                percentilePair(q.waitMs),
+                percentilePair(q.runMs),
+              ]),
             ),
       );
       if (pools.length === 0) sections.push('pools: none running');
       for (const pool of pools) {
-        const header = `pool ${pool.id} (pid ${pool.pid}) on queue "${pool.queue}": ${pool.workers.length} worker(s), desired ${pool.desired}, min ${pool.min}, max ${pool.max}${pool.draining ? ', draining' : ''}`;
+        const header = `pool ${pool.id} (pid ${pool.pid}) on queue "${pool.queue}": ${pool.workers.length} worker(s), desired ${pool.desired}, min ${pool.min}, max ${pool.max}${pool.paused ? ', paused' : ''}${pool.draining ? ', draining' : ''}`;
         const rows = pool.workers.map((w) => [
           String(w.pid),
           w.state,
