@@ -71,7 +71,10 @@ export class SqliteBroker implements Broker {
   }
 
   async claim(request: ClaimRequest): Promise<Delivery[]> {
-    return this.database.writeEarly(() => this.ops.claim(request, this.clock.now()));
+    const now = this.clock.now();
+    const found = this.ops.claim.find(request, now);
+    if (found.length === 0) return [];
+    return this.database.writeEarly(() => this.ops.claim.lease(found, request, now));
   }
 
   async complete(delivery: Delivery, outcome: 'succeeded' | 'cancelled'): Promise<void> {
