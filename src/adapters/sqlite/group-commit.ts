@@ -6,6 +6,9 @@ const SHARED_FOR_MS = 1000;
 
 type Waiter = { resolve(): void; reject(error: unknown): void };
 
+/** The group commits of this process, by database file (see releaseLocalHolders). */
+const byFile = new Map<string, Set<GroupCommit>>();
+
 /**
  * Group commit for one connection, for a pool manager's own process (whose
  * event loop never runs user code). With a window of 0, the default for
@@ -34,7 +37,22 @@ export class GroupCommit {
     private readonly db: Database.Database,
     private readonly windowMs: number,
     private readonly lockTimeoutMs: number,
-  ) {}
+    private readonly file: string,
+  ) {
+    let siblings = byFile.get(file);
+    if (!siblings) byFile.set(file, (siblings = new Set()));
+    siblings.add(this);
+  }
+
+  /** Forgets this connection (it is closing). */
+  detach(): void {
+    byFile.get(this.file)?.delete(this);
+  }
+
+  /** Commits the open batches of this process's other connections to the same file. */
+  private releaseLocalHolders = (): void => {
+    for (const sibling of byFile.get(this.file) ?? []) if (sibling !== this) sibling.commit();
+  };
 
   /** Runs `work` in the batch; resolves once its transaction is committed ("resolved" means durable). */
   write<T>(work: () => T): Promise<T> {
@@ -82,7 +100,7 @@ export class GroupCommit {
    */
   private writeAlone<T>(work: () => T): Promise<T> {
     try {
-      beginImmediate(this.db, this.lockTimeoutMs);
+      beginImmediate(this.db, this.lockTimeoutMs, this.releaseLocalHolders);
       try {
         const result = work();
         this.db.exec('COMMIT');
@@ -97,7 +115,7 @@ export class GroupCommit {
   }
 
   private open(): void {
-    beginImmediate(this.db, this.lockTimeoutMs);
+    beginImmediate(this.db, this.lockTimeoutMs, this.releaseLocalHolders);
     this.phase = 'open';
     setTimeout(() => this.commit(), this.windowMs);
   }

@@ -38,7 +38,7 @@ export class SqliteDatabase {
     lockTimeoutMs: number,
   ) {
     this.changes = new ChangeFeed(db, pollMs);
-    this.commits = new GroupCommit(db, commitWindowMs, lockTimeoutMs);
+    this.commits = new GroupCommit(db, commitWindowMs, lockTimeoutMs, file);
   }
 
   static open(file: string, options: SqliteDatabaseOptions = {}): SqliteDatabase {
@@ -81,6 +81,7 @@ export class SqliteDatabase {
     this.users--;
     if (this.users <= 0 && this.db.open) {
       this.commits.flush();
+      this.commits.detach();
       this.changes.close();
       this.db.close();
     }

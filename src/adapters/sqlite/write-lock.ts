@@ -12,7 +12,7 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
  * connection runs with busy_timeout = 0 once open (reads never wait in WAL
  * mode), so only this one statement retries.
  */
-export function beginImmediate(db: Database.Database, timeoutMs: number): void {
+export function beginImmediate(db: Database.Database, timeoutMs: number, releaseLocalHolders: () => void = () => {}): void {
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -20,6 +20,9 @@ export function beginImmediate(db: Database.Database, timeoutMs: number): void {
       return;
     } catch (error) {
       if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+      // The holder may be another connection of this very process, whose commit waits for the event
+      // loop this loop is blocking: have it commit now, or this would wait for nothing.
+      if (attempt === 0) releaseLocalHolders();
       if (Date.now() >= deadline) {
         throw new StorageUnavailableError(
           `the database stayed locked by another process for ${timeoutMs} ms; check for a stuck gaffer process using the same --data`,
