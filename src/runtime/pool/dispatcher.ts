@@ -412,6 +412,7 @@ export class Dispatcher {
       ...(envelope.group === undefined ? {} : { group: envelope.group }),
       pid,
       state: settled.state,
+      ended: outcome.kind,
       ...(outcome.kind === 'succeeded' ? { result: outcome.result } : {}),
       ...(settled.deadReason ? { deadReason: settled.deadReason } : {}),
       runMs,

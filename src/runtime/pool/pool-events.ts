@@ -17,6 +17,8 @@ export interface TaskFinishedEvent {
   pid: number;
   /** What the task became: succeeded, retrying, queued (after a crash), dead or cancelled. */
   state: TaskState;
+  /** How this run ended: the worker's answer (succeeded, failed, bad_input, cancelled), or timeout, or crashed. */
+  ended: 'succeeded' | 'failed' | 'bad_input' | 'cancelled' | 'timeout' | 'crashed';
   result?: JsonValue;
   deadReason?: DeadReason;
   /** Wall time from dispatch to answer. */

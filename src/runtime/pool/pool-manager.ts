@@ -118,6 +118,8 @@ export class PoolManager extends EventEmitter<PoolEvents> {
     }
     this.state = 'running';
     await this.heartbeat();
+    // Heartbeats go on while the first worker starts: a slow start must not make the pool look gone.
+    this.every(HEARTBEAT_MS, () => this.heartbeat());
     await this.reclaim();
     await this.preflight();
     this.scaler.seed(this.workers.liveCount());
@@ -128,7 +130,6 @@ export class PoolManager extends EventEmitter<PoolEvents> {
       void this.scaler.evaluate();
       return this.dispatcher.recordStarts();
     });
-    this.every(HEARTBEAT_MS, () => this.heartbeat());
     this.every(Math.max(500, Math.floor(this.settings.leaseMs / 3)), () => this.broker.renewLeases(this.id, this.settings.leaseMs));
     this.every(Math.max(1000, Math.floor(this.settings.leaseMs / 2)), () => this.reclaim());
     this.every(PRUNE_EVERY_MS, () => this.prune());
