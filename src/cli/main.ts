@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { GafferError } from '../core/errors.js';
+import { registerDashboard } from './commands/dashboard.js';
 import { registerDead } from './commands/dead.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEnqueue } from './commands/enqueue.js';
@@ -21,6 +22,7 @@ registerDemo(program);
 registerEnqueue(program);
 registerStatus(program);
 registerDead(program);
+registerDashboard(program);
 
 try {
   await program.parseAsync(process.argv);

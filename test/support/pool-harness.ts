@@ -99,7 +99,9 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Pr
 
 /** Starts `gaffer up` as a child process (killed at the end of the file if still running). */
 export function startCliPool(args: readonly string[]): { child: ChildProcess; stderr: () => string } {
-  const child = spawn(process.execPath, [CLI, 'up', '--tasks', FIXTURE_TASKS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // No HTTP unless a test asks for it: pools of different tests must not compete for the default port.
+  const http = args.some((arg) => arg === '--http' || arg === '--no-http') ? [] : ['--no-http'];
+  const child = spawn(process.execPath, [CLI, 'up', '--tasks', FIXTURE_TASKS, ...http, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdout!.resume();

@@ -1,9 +1,12 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import type { PoolSettingsInput } from '../../core/pool-settings.js';
+import { DEFAULT_HTTP_ADDRESS } from '../../http/bind-address.js';
+import type { RunningHttpServer } from '../../http/server.js';
 import { PoolManager } from '../../runtime/pool/pool-manager.js';
 import { backendFrom, withBackendOptions } from '../backend-options.js';
 import { parseCount, parseDuration } from '../format/durations.js';
+import { closeHttp, planHttp, serveHttp } from '../http-serving.js';
 
 interface UpOptions {
   tasks: string;
@@ -21,6 +24,8 @@ interface UpOptions {
   maxCrashes?: number;
   drainGrace?: number;
   lease?: number;
+  /** host:port, or false for --no-http. */
+  http: string | false;
   logLevel: string;
 }
 
@@ -43,8 +48,10 @@ export function registerUp(program: Command): void {
       .option('--max-crashes <n>', 'worker deaths before a task is quarantined, for task types that set none (default 3)', parseCount)
       .option('--drain-grace <duration>', 'on SIGTERM, how long running tasks may finish before they are returned (default 30s)', parseDuration)
       .option('--lease <duration>', 'how long tasks of a silent pool stay leased before others take them (default 30s)', parseDuration)
+      .option('--http <host:port>', 'serve the HTTP API, metrics and dashboard here; beyond loopback only with GAFFER_TOKEN set', DEFAULT_HTTP_ADDRESS)
+      .option('--no-http', 'serve no HTTP')
       .option('--log-level <level>', 'debug, info, warn or error', 'info'),
-  ).action((options: UpOptions) => runUp(options));
+  ).action((options: UpOptions, command: Command) => runUp(options, command.getOptionValueSource('http') !== 'default'));
 }
 
 function settingsFrom(options: UpOptions): PoolSettingsInput {
@@ -64,13 +71,17 @@ function settingsFrom(options: UpOptions): PoolSettingsInput {
   return settings;
 }
 
-async function runUp(options: UpOptions): Promise<void> {
+async function runUp(options: UpOptions, httpExplicit: boolean): Promise<void> {
   const logger = pino({ name: 'gaffer', level: options.logLevel }, pino.destination(2));
+  // Before the pool: an address we may not or cannot serve on stops here, with no worker started.
+  const http = await planHttp(options.http, httpExplicit, logger);
   const backend = backendFrom(options, { groupCommit: true });
   const pool = new PoolManager({ tasks: options.tasks, broker: backend.broker, store: backend.store, settings: settingsFrom(options), logger });
+  let draining = false;
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
+    draining = true;
     if (signals === 1) {
       logger.info({ signal }, 'draining; send the signal again to return running tasks to the queue at once');
       void pool.stop();
@@ -80,12 +91,17 @@ async function runUp(options: UpOptions): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  let server: RunningHttpServer | undefined;
   try {
+    const stopped = new Promise<void>((resolve) => pool.once('stopped', resolve));
     await pool.start();
     logger.info({ backend: backend.description, pool: pool.id }, `serving queue "${pool.settings.queue}" with ${pool.settings.min} to ${pool.settings.max} workers`);
-    await new Promise<void>((resolve) => pool.once('stopped', resolve));
+    if (http && !draining) server = await serveHttp(http, { backend, pool, logger, draining: () => draining }, logger);
+    await stopped;
   } finally {
     await pool.stop();
+    // The server outlives the drain, so readiness reads false while it lasts.
+    if (server) await closeHttp(server, logger);
     await backend.close();
   }
 }

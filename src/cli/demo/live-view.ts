@@ -65,8 +65,3 @@ class PlainView implements DemoView {
 
   close(): void {}
 }
-
-export function progressBar(fraction: number, width: number): string {
-  const filled = Math.round(Math.max(0, Math.min(1, fraction)) * width);
-  return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-}

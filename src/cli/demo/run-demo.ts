@@ -7,7 +7,8 @@ import { GafferClient } from '../../client/client.js';
 import { PoolManager } from '../../runtime/pool/pool-manager.js';
 import { formatDuration } from '../format/durations.js';
 import { DemoStats } from './demo-stats.js';
-import { createView, progressBar } from './live-view.js';
+import { progressBar } from '../format/progress-bar.js';
+import { createView } from './live-view.js';
 import { mineBlocks, type MiningClient } from './mine-blocks.js';
 import { formatSummary } from './summary.js';
 
