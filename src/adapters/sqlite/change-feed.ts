@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { dataVersionReader } from './data-version.js';
 
 /** What changed: the broker's tasks, its cancellations, or the store's records. */
 export type ChangeTopic = 'tasks' | 'cancellations' | 'store';
@@ -21,11 +22,14 @@ export class ChangeFeed {
   private timer: NodeJS.Timeout | undefined;
   private lastVersion = -1;
   private closed = false;
+  private readonly readVersion: () => number;
 
   constructor(
     private readonly db: Database.Database,
     private readonly pollMs: number,
-  ) {}
+  ) {
+    this.readVersion = dataVersionReader(db);
+  }
 
   subscribe(topic: ChangeTopic, listener: () => void): () => void {
     this.listeners.get(topic)!.add(listener);
@@ -89,10 +93,6 @@ export class ChangeFeed {
       this.lastVersion = version;
       for (const topic of this.listeners.keys()) this.emit(topic);
     }
-  }
-
-  private readVersion(): number {
-    return this.db.pragma('data_version', { simple: true }) as number;
   }
 
   private emit(topic: ChangeTopic): void {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { dataVersionReader } from './data-version.js';
 import { beginImmediate } from './write-lock.js';
 
 /** How long after another process's commit the pool keeps pausing between its own transactions. */
@@ -32,6 +33,7 @@ export class GroupCommit {
   private readonly deferred: Array<() => void> = [];
   private seenVersion = -1;
   private sharedUntil = 0;
+  private readonly readVersion: () => number;
 
   constructor(
     private readonly db: Database.Database,
@@ -39,6 +41,7 @@ export class GroupCommit {
     private readonly lockTimeoutMs: number,
     private readonly file: string,
   ) {
+    this.readVersion = dataVersionReader(db);
     let siblings = byFile.get(file);
     if (!siblings) byFile.set(file, (siblings = new Set()));
     siblings.add(this);
@@ -142,7 +145,7 @@ export class GroupCommit {
 
   /** Whether another connection committed within the last second. */
   private othersWrite(): boolean {
-    const version = this.db.pragma('data_version', { simple: true }) as number;
+    const version = this.readVersion();
     const now = Date.now();
     if (version !== this.seenVersion) {
       if (this.seenVersion !== -1) this.sharedUntil = now + SHARED_FOR_MS;
