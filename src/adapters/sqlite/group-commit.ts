@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { dataVersionReader } from './data-version.js';
-import { beginImmediate } from './write-lock.js';
+import { WriteTransaction } from './write-lock.js';
 
 /** How long after another process's commit the pool keeps pausing between its own transactions. */
 const SHARED_FOR_MS = 1000;
@@ -34,6 +34,7 @@ export class GroupCommit {
   private seenVersion = -1;
   private sharedUntil = 0;
   private readonly readVersion: () => number;
+  private readonly transaction: WriteTransaction;
 
   constructor(
     private readonly db: Database.Database,
@@ -42,6 +43,7 @@ export class GroupCommit {
     private readonly file: string,
   ) {
     this.readVersion = dataVersionReader(db);
+    this.transaction = new WriteTransaction(db);
     let siblings = byFile.get(file);
     if (!siblings) byFile.set(file, (siblings = new Set()));
     siblings.add(this);
@@ -103,13 +105,13 @@ export class GroupCommit {
    */
   private writeAlone<T>(work: () => T): Promise<T> {
     try {
-      beginImmediate(this.db, this.lockTimeoutMs, this.releaseLocalHolders);
+      this.transaction.begin(this.lockTimeoutMs, this.releaseLocalHolders);
       try {
         const result = work();
-        this.db.exec('COMMIT');
+        this.transaction.commit();
         return Promise.resolve(result);
       } catch (error) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        this.transaction.rollback();
         throw error;
       }
     } catch (error) {
@@ -118,7 +120,7 @@ export class GroupCommit {
   }
 
   private open(): void {
-    beginImmediate(this.db, this.lockTimeoutMs, this.releaseLocalHolders);
+    this.transaction.begin(this.lockTimeoutMs, this.releaseLocalHolders);
     this.phase = 'open';
     setTimeout(() => this.commit(), this.windowMs);
   }
@@ -134,9 +136,9 @@ export class GroupCommit {
       setImmediate(() => this.resume());
     }
     try {
-      this.db.exec('COMMIT');
+      this.transaction.commit();
     } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      this.transaction.rollback();
       waiters.forEach((waiter) => waiter.reject(error));
       return;
     }

@@ -50,7 +50,7 @@ export class SqliteDatabase {
       db.pragma('synchronous = NORMAL');
       db.pragma('wal_autocheckpoint = 10000');
       migrate(db);
-      // From here on, writers wait in beginImmediate's own retry loop (see write-lock.ts), never in SQLite's.
+      // From here on, writers wait in WriteTransaction.begin's own retry loop (see write-lock.ts), never in SQLite's.
       db.pragma('busy_timeout = 0');
       return new SqliteDatabase(db, file, options.pollMs ?? 20, options.commitWindowMs ?? 0, lockTimeoutMs);
     } catch (error) {
