@@ -26,6 +26,13 @@ const poolSettingsSchema = z
     scaleDownWindowMs: ms.default(10_000),
     /** 0: never recycle a worker for the number of tasks it ran. */
     maxTasksPerWorker: z.number().int().min(0).default(0),
+    /**
+     * How much work each busy worker is sent ahead when tasks are short (under
+     * 100 ms on average): enough tasks to cover this much of their mean run
+     * time, at least one, at most 64. 0: no lookahead, a task is sent only to
+     * an idle worker.
+     */
+    lookaheadMs: ms.default(5),
     /** 0: workers never leave on their own for being idle. */
     idleExitMs: ms.default(0),
     /** 0: no memory limit. */

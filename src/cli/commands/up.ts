@@ -24,6 +24,7 @@ interface UpOptions {
   maxCrashes?: number;
   drainGrace?: number;
   lease?: number;
+  lookahead?: number;
   /** host:port, or false for --no-http. */
   http: string | false;
   logLevel: string;
@@ -48,6 +49,7 @@ export function registerUp(program: Command): void {
       .option('--max-crashes <n>', 'worker deaths before a task is quarantined, for task types that set none (default 3)', parseCount)
       .option('--drain-grace <duration>', 'on SIGTERM, how long running tasks may finish before they are returned (default 30s)', parseDuration)
       .option('--lease <duration>', 'how long tasks of a silent pool stay leased before others take them (default 30s)', parseDuration)
+      .option('--lookahead <duration>', 'work sent ahead to each busy worker when tasks are short; 0 turns it off (default 5ms)', parseDuration)
       .option('--http <host:port>', 'serve the HTTP API, metrics and dashboard here; beyond loopback only with GAFFER_TOKEN set', DEFAULT_HTTP_ADDRESS)
       .option('--no-http', 'serve no HTTP')
       .option('--log-level <level>', 'debug, info, warn or error', 'info'),
@@ -68,6 +70,7 @@ function settingsFrom(options: UpOptions): PoolSettingsInput {
   if (options.memoryLimitMb !== undefined) settings.memoryLimitMb = options.memoryLimitMb;
   if (options.drainGrace !== undefined) settings.drainGraceMs = options.drainGrace;
   if (options.lease !== undefined) settings.leaseMs = options.lease;
+  if (options.lookahead !== undefined) settings.lookaheadMs = options.lookahead;
   return settings;
 }
 

@@ -16,11 +16,11 @@ export interface RunTask {
 }
 
 export type ToWorker =
-  /** Run it now, or next if busy (one task of lookahead). */
-  | { t: 'run'; task: RunTask }
+  /** Run them in order: the first now if idle, the others (the lookahead) each when the one before is done. */
+  | { t: 'run'; tasks: RunTask[] }
   /** Stop it if it runs, drop it if it waits; either way answer 'done' with a cancelled outcome. */
   | { t: 'cancel'; id: string }
-  /** Give back the waiting task, if it has not started: answer 'withdrawn'. */
+  /** Give back this waiting task, if it has not started: answer 'withdrawn'. */
   | { t: 'withdraw'; id: string }
   /** Leave now: the manager retires this worker (it is idle). */
   | { t: 'bye' };

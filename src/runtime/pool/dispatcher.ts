@@ -6,7 +6,7 @@ import type { Logger } from '../../ports/logger.js';
 import type { Store, TaskUpdate } from '../../ports/store.js';
 import type { WorkerExit } from '../../ports/worker-driver.js';
 import { cancelTasks } from '../cancellation.js';
-import type { FromWorker } from '../ipc/messages.js';
+import type { FromWorker, RunTask } from '../ipc/messages.js';
 import type { ServiceTimeMeter } from './load-meters.js';
 import type { FinalOutcome, OutcomeRecorder } from './outcome-recorder.js';
 import type { PoolEvents } from './pool-events.js';
@@ -31,22 +31,37 @@ export interface DispatcherDeps {
 type DoneMessage = Extract<FromWorker, { t: 'done' }>;
 
 /**
- * Tasks shorter than this on average get one task of lookahead: the IPC round
- * trip between two tasks (a few hundred microseconds on a busy machine) would
- * otherwise cost them several percent of the CPU. Longer tasks never do.
+ * Tasks shorter than this on average get lookahead: the IPC round trip between
+ * two tasks (a few hundred microseconds on a busy machine) would otherwise
+ * cost them several percent of the CPU. Longer tasks never do.
  */
 export const LOOKAHEAD_BELOW_MS = 100;
+
+/** The most tasks a worker is sent ahead, however short they are. */
+export const MAX_LOOKAHEAD = 64;
+
+/**
+ * How many tasks each busy worker is sent ahead: enough to cover the pool's
+ * lookaheadMs of their mean run time, at least one, at most MAX_LOOKAHEAD;
+ * none for long tasks, before a mean is known, or with lookaheadMs 0.
+ */
+export function lookaheadDepth(meanMs: number | null, lookaheadMs: number): number {
+  if (meanMs === null || meanMs >= LOOKAHEAD_BELOW_MS || lookaheadMs === 0) return 0;
+  return meanMs <= 0 ? MAX_LOOKAHEAD : Math.min(MAX_LOOKAHEAD, Math.max(1, Math.floor(lookaheadMs / meanMs)));
+}
 
 /**
  * Moves tasks from the broker to workers and their outcomes back.
  *
- * It claims a task for each idle worker. While every worker is busy with
- * short tasks and work is waiting, it also sends each busy worker its next
- * task (one, never more), which the worker starts the moment it is done; the
- * first idle worker that finds the queue empty takes such a task back, so no
- * worker sits on work another could run, and with keys nothing can reorder
- * (only the oldest unfinished task of a key can be claimed). A freed worker
- * gets its next task before the last outcome is recorded.
+ * It claims a task for each idle worker. While workers are busy with short
+ * tasks and work is waiting, it also sends each busy worker the tasks it runs
+ * next (see lookaheadDepth), which the worker starts one after the other the
+ * moment it is done. It refills a worker's lookahead once half of it is used,
+ * so that claims and messages come in batches. An idle worker that finds the
+ * queue empty takes such a task back, so no worker sits on work another could
+ * run, and with keys nothing can reorder (only the oldest unfinished task of a
+ * key can be claimed). A freed worker gets its next task before the last
+ * outcome is recorded.
  */
 export class Dispatcher {
   private pumping = false;
@@ -68,17 +83,17 @@ export class Dispatcher {
     void this.pumpLoop();
   }
 
-  /** Stops taking tasks from the broker (a drain), and asks back the tasks waiting in lookahead slots. */
+  /** Stops taking tasks from the broker (a drain), and asks back the tasks waiting in lookahead. */
   stopClaiming(): void {
     this.claiming = false;
-    for (const handle of this.deps.workers.list()) this.withdraw(handle);
+    for (const handle of this.deps.workers.list()) this.withdrawAll(handle);
   }
 
   /** A paused queue: no new tasks (running ones go on); resuming takes tasks again at once. */
   setPaused(paused: boolean): void {
     if (paused === this.paused) return;
     this.paused = paused;
-    if (paused) for (const handle of this.deps.workers.list()) this.withdraw(handle);
+    if (paused) for (const handle of this.deps.workers.list()) this.withdrawAll(handle);
     else this.pump();
   }
 
@@ -100,10 +115,9 @@ export class Dispatcher {
   }
 
   onDone(handle: WorkerHandle, message: DoneMessage): void {
-    if (handle.next?.delivery.envelope.id === message.id) {
-      // Cancelled while it waited in the lookahead slot: it never started.
-      const waited = handle.next;
-      handle.next = undefined;
+    const waited = handle.takeWaiting(message.id);
+    if (waited) {
+      // Cancelled while it waited in the lookahead: it never started.
       this.track(this.finish(handle.pid, waited, message.outcome, 0));
       return;
     }
@@ -116,10 +130,11 @@ export class Dispatcher {
     handle.rssBytes = message.rssBytes;
     handle.idleSince = now;
     if (message.leaving) this.deps.workers.retire(handle);
-    else if (handle.next) this.start(handle, handle.next, now);
+    else if (handle.waiting.length > 0) this.start(handle, handle.waiting[0]!, now);
     else handle.state = 'idle';
 
-    const runMs = now - assignment.startedAt;
+    // The worker's own clock: with lookahead, the manager learns of a start only when the task before is reported done.
+    const runMs = Math.max(0, message.finishedAt - message.startedAt);
     if (message.outcome.kind !== 'bad_input') this.deps.serviceTimes.record(runMs);
     const { envelope } = assignment.delivery;
     const wonRace =
@@ -136,18 +151,16 @@ export class Dispatcher {
     }
   }
 
-  /** A task came back unstarted from a lookahead slot: another worker runs it, or it returns to the queue. */
+  /** A task came back unstarted from the lookahead: another worker runs it, or it returns to the queue. */
   onWithdrawn(handle: WorkerHandle, id: string): void {
-    let assignment: Assignment | undefined;
-    if (handle.next?.delivery.envelope.id === id) {
-      assignment = handle.next;
-      handle.next = undefined;
-    } else if (handle.assignment?.delivery.envelope.id === id) {
-      // It was taken for started when the task before it ended; it had not.
+    let assignment = handle.takeWaiting(id);
+    if (!assignment && handle.assignment?.delivery.envelope.id === id) {
+      // It was taken for started when the task before it ended; it had not. The worker goes on with the next one, if any.
       assignment = handle.assignment;
       handle.clearTimers();
       handle.assignment = undefined;
-      if (handle.state === 'busy') handle.state = 'idle';
+      if (handle.waiting.length > 0) this.start(handle, handle.waiting[0]!, this.deps.clock.now());
+      else if (handle.state === 'busy') handle.state = 'idle';
     }
     if (!assignment) return;
     this.unrecordedStarts.delete(id);
@@ -159,11 +172,11 @@ export class Dispatcher {
 
   /** Settles the tasks of a worker that exited: a crash, or an end the manager caused. */
   onWorkerExit(handle: WorkerHandle, exit: WorkerExit): void {
-    if (handle.next) {
+    if (handle.waiting.length > 0) {
       // Never started: back to the queue, nothing counted.
-      this.unrecordedStarts.delete(handle.next.delivery.envelope.id);
-      this.track(this.deps.recorder.release([handle.next.delivery]));
-      handle.next = undefined;
+      const waiting = handle.waiting.splice(0);
+      for (const assignment of waiting) this.unrecordedStarts.delete(assignment.delivery.envelope.id);
+      this.track(this.deps.recorder.release(waiting.map((assignment) => assignment.delivery)));
     }
     const assignment = handle.assignment;
     if (!assignment) return;
@@ -198,7 +211,7 @@ export class Dispatcher {
   /** Stops these tasks: running handlers see their signal abort (and are killed after the grace period); waiting ones are dropped. */
   stopRunning(ids: ReadonlySet<string>): void {
     for (const handle of this.deps.workers.list()) {
-      for (const assignment of [handle.assignment, handle.next]) {
+      for (const assignment of [handle.assignment, ...handle.waiting]) {
         if (assignment && ids.has(assignment.delivery.envelope.id)) this.stop(handle, assignment);
       }
     }
@@ -213,7 +226,7 @@ export class Dispatcher {
 
   /** Kills the workers still busy (a drain out of time); their tasks go back to the queue. */
   abandonRunning(): void {
-    for (const handle of this.deps.workers.list()) if (handle.assignment || handle.next) handle.kill('drained');
+    for (const handle of this.deps.workers.list()) if (handle.assignment || handle.waiting.length > 0) handle.kill('drained');
   }
 
   private async pumpLoop(): Promise<void> {
@@ -223,14 +236,12 @@ export class Dispatcher {
         this.pumpAgain = false;
         if (!this.claiming || this.paused) return;
         const free = this.deps.workers.idle();
-        const ahead = free.length === 0 ? this.lookaheadTargets() : [];
-        const wanted = free.length + ahead.length;
+        const ahead = free.length === 0 ? this.lookaheadRoom() : [];
+        const wanted = free.length + ahead.reduce((sum, { room }) => sum + room, 0);
         if (wanted === 0) return;
         const deliveries = await this.claim(wanted);
-        deliveries.forEach((delivery, index) => {
-          if (index < free.length) this.dispatch(free[index]!, delivery);
-          else this.sendAhead(ahead[index - free.length]!, delivery);
-        });
+        deliveries.slice(0, free.length).forEach((delivery, index) => this.dispatch(free[index]!, delivery));
+        this.sendAhead(ahead, deliveries.slice(free.length));
         if (deliveries.length < free.length) this.takeBackFor(free.length - deliveries.length);
         if (deliveries.length < wanted && !this.pumpAgain) return;
       }
@@ -247,49 +258,53 @@ export class Dispatcher {
       max,
       owner: this.deps.poolId,
       leaseMs: this.deps.settings.leaseMs,
-      readAhead: this.shortTasks() ? this.deps.workers.busyCount() : 0,
+      // Credit for the next refill of every busy worker's lookahead, so that it is at hand when asked for.
+      readAhead: Math.ceil(this.depth() / 2) * this.deps.workers.busyCount(),
     });
   }
 
-  /** Whether tasks are short enough that a round trip between two of them matters (see LOOKAHEAD_BELOW_MS). */
-  private shortTasks(): boolean {
-    const mean = this.deps.serviceTimes.meanMs();
-    return mean !== null && mean < LOOKAHEAD_BELOW_MS;
+  private depth(): number {
+    return lookaheadDepth(this.deps.serviceTimes.meanMs(), this.deps.settings.lookaheadMs);
   }
 
-  /** Busy workers that may get their next task now: short tasks, a free slot, and not about to leave. */
-  private lookaheadTargets(): WorkerHandle[] {
-    if (!this.shortTasks()) return [];
+  /**
+   * The busy workers whose lookahead is half used or less, with how many
+   * tasks each may take: up to the depth, and never more than it will run
+   * before it leaves (maxTasksPerWorker).
+   */
+  private lookaheadRoom(): Array<{ handle: WorkerHandle; room: number }> {
+    const depth = this.depth();
+    if (depth === 0) return [];
     const maxTasks = this.deps.settings.maxTasksPerWorker;
-    return this.deps.workers
-      .list()
-      .filter(
-        (handle) =>
-          handle.state === 'busy' &&
-          handle.assignment !== undefined &&
-          !handle.assignment.cancelling &&
-          handle.next === undefined &&
-          (maxTasks === 0 || handle.tasksDone + 1 < maxTasks),
-      );
+    const rooms: Array<{ handle: WorkerHandle; room: number }> = [];
+    for (const handle of this.deps.workers.list()) {
+      if (handle.state !== 'busy' || !handle.assignment || handle.assignment.cancelling || handle.waiting.length > depth / 2) continue;
+      const held = 1 + handle.waiting.length;
+      const room = Math.min(depth - handle.waiting.length, maxTasks === 0 ? Number.POSITIVE_INFINITY : maxTasks - handle.tasksDone - held);
+      if (room > 0) rooms.push({ handle, room });
+    }
+    return rooms;
   }
 
-  /** Idle workers found the queue empty: ask back tasks waiting in lookahead slots for them. */
+  /** Idle workers found the queue empty: ask back, for each, a task from the longest lookahead. */
   private takeBackFor(idleWorkers: number): void {
-    let wanted = idleWorkers;
-    for (const handle of this.deps.workers.list()) {
-      if (wanted === 0) return;
-      if (handle.next && !handle.next.withdrawing) {
-        this.withdraw(handle);
-        wanted--;
-      }
+    for (let taken = 0; taken < idleWorkers; taken++) {
+      const candidates = this.deps.workers.list().map((handle) => ({ handle, waiting: handle.waiting.filter((assignment) => !assignment.withdrawing) }));
+      const longest = candidates.reduce((best, candidate) => (candidate.waiting.length > best.waiting.length ? candidate : best), candidates[0]!);
+      const last = longest?.waiting.at(-1);
+      if (!last) return;
+      this.withdraw(longest.handle, last);
     }
   }
 
-  private withdraw(handle: WorkerHandle): void {
-    const next = handle.next;
-    if (!next || next.withdrawing) return;
-    next.withdrawing = true;
-    handle.send({ t: 'withdraw', id: next.delivery.envelope.id });
+  private withdrawAll(handle: WorkerHandle): void {
+    for (const assignment of handle.waiting) this.withdraw(handle, assignment);
+  }
+
+  private withdraw(handle: WorkerHandle, assignment: Assignment): void {
+    if (assignment.withdrawing) return;
+    assignment.withdrawing = true;
+    handle.send({ t: 'withdraw', id: assignment.delivery.envelope.id });
   }
 
   private dispatch(handle: WorkerHandle, delivery: Delivery): void {
@@ -297,57 +312,64 @@ export class Dispatcher {
       this.track(this.deps.recorder.release([delivery]));
       return;
     }
-    const assignment = this.assign(handle, delivery);
+    const [assignment] = this.assign(handle, [delivery]);
     if (!assignment) return;
     this.start(handle, assignment, this.deps.clock.now());
   }
 
-  /** Sends a busy worker the task it will run next. */
-  private sendAhead(handle: WorkerHandle, delivery: Delivery): void {
-    if (handle.state !== 'busy' || handle.next) {
-      this.track(this.deps.recorder.release([delivery]));
-      return;
+  /** Hands the deliveries out over the lookahead rooms, one at a time round the workers, and sends each worker its share in one message. */
+  private sendAhead(rooms: ReadonlyArray<{ handle: WorkerHandle; room: number }>, deliveries: readonly Delivery[]): void {
+    const total = rooms.reduce((sum, { room }) => sum + room, 0);
+    // Never more than was asked for; should a broker hand out more, the extra goes back.
+    if (deliveries.length > total) this.track(this.deps.recorder.release(deliveries.slice(total)));
+    const shares = rooms.map(() => [] as Delivery[]);
+    let next = 0;
+    for (const delivery of deliveries.slice(0, total)) {
+      while (shares[next]!.length >= rooms[next]!.room) next = (next + 1) % rooms.length;
+      shares[next]!.push(delivery);
+      next = (next + 1) % rooms.length;
     }
-    const assignment = this.assign(handle, delivery);
-    if (assignment) handle.next = assignment;
+    rooms.forEach(({ handle }, index) => {
+      const share = shares[index]!;
+      if (share.length === 0) return;
+      // It may have run out of work while the claim was on its way: then the first starts now.
+      if (handle.state !== 'busy' && handle.state !== 'idle') {
+        this.track(this.deps.recorder.release(share));
+        return;
+      }
+      const assignments = this.assign(handle, share);
+      handle.waiting.push(...assignments);
+      if (handle.state === 'idle' && assignments.length > 0) this.start(handle, assignments[0]!, this.deps.clock.now());
+    });
   }
 
-  /** Sends the task to the worker (it runs it now, or next); undefined if the task was cancelled meanwhile. */
-  private assign(handle: WorkerHandle, delivery: Delivery): Assignment | undefined {
+  /** Sends the tasks to the worker (it runs them in order); the ones cancelled meanwhile are ended instead. */
+  private assign(handle: WorkerHandle, deliveries: readonly Delivery[]): Assignment[] {
     const now = this.deps.clock.now();
-    if (delivery.cancelRequested) {
-      this.track(this.deps.recorder.cancelled(delivery, now).then(() => undefined));
-      this.pumpAgain = true;
-      return undefined;
+    const assignments: Assignment[] = [];
+    for (const delivery of deliveries) {
+      if (delivery.cancelRequested) {
+        this.track(this.deps.recorder.cancelled(delivery, now));
+        this.pumpAgain = true;
+        continue;
+      }
+      assignments.push({
+        delivery,
+        settings: this.deps.catalog.settingsFor(delivery.envelope.type),
+        startedAt: now,
+        timeLimitTimer: undefined,
+        cancelTimer: undefined,
+        cancelling: false,
+        withdrawing: false,
+      });
     }
-    const { envelope } = delivery;
-    const assignment: Assignment = {
-      delivery,
-      settings: this.deps.catalog.settingsFor(envelope.type),
-      startedAt: now,
-      timeLimitTimer: undefined,
-      cancelTimer: undefined,
-      cancelling: false,
-      withdrawing: false,
-    };
-    handle.send({
-      t: 'run',
-      task: {
-        id: envelope.id,
-        type: envelope.type,
-        queue: envelope.queue,
-        payload: envelope.payload,
-        attempt: delivery.attempts + delivery.deaths + 1,
-        ...(envelope.key === undefined ? {} : { key: envelope.key }),
-        ...(envelope.group === undefined ? {} : { group: envelope.group }),
-      },
-    });
-    return assignment;
+    if (assignments.length > 0) handle.send({ t: 'run', tasks: assignments.map(({ delivery }) => runTask(delivery)) });
+    return assignments;
   }
 
   /** The task is now the worker's running one: its clock and time limit start. */
   private start(handle: WorkerHandle, assignment: Assignment, now: number): void {
-    if (handle.next === assignment) handle.next = undefined;
+    if (handle.waiting[0] === assignment) handle.waiting.shift();
     handle.assignment = assignment;
     handle.state = 'busy';
     assignment.startedAt = now;
@@ -386,7 +408,7 @@ export class Dispatcher {
 
   private stopLocalGroup(group: string, winnerId: string): void {
     for (const handle of this.deps.workers.list()) {
-      for (const assignment of [handle.assignment, handle.next]) {
+      for (const assignment of [handle.assignment, ...handle.waiting]) {
         const envelope = assignment?.delivery.envelope;
         if (assignment && envelope?.group === group && envelope.id !== winnerId) this.stop(handle, assignment);
       }
@@ -436,4 +458,18 @@ export class Dispatcher {
     this.inFlight.add(tracked);
     void tracked.finally(() => this.inFlight.delete(tracked));
   }
+}
+
+/** What a worker is told of a task. */
+function runTask(delivery: Delivery): RunTask {
+  const { envelope } = delivery;
+  return {
+    id: envelope.id,
+    type: envelope.type,
+    queue: envelope.queue,
+    payload: envelope.payload,
+    attempt: delivery.attempts + delivery.deaths + 1,
+    ...(envelope.key === undefined ? {} : { key: envelope.key }),
+    ...(envelope.group === undefined ? {} : { group: envelope.group }),
+  };
 }

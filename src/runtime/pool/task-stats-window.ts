@@ -19,28 +19,40 @@ const MAX_SAMPLES = 5000;
  * dashboard.
  */
 export class TaskStatsWindow {
-  private samples: Sample[] = [];
+  /** A ring of the last MAX_SAMPLES samples: at the pace of no-op tasks, dropping the oldest must cost nothing. */
+  private readonly ring: Array<Sample | undefined> = new Array(MAX_SAMPLES);
+  private nextSlot = 0;
 
   record(sample: Sample): void {
-    this.samples.push(sample);
-    if (this.samples.length > MAX_SAMPLES) this.samples.splice(0, this.samples.length - MAX_SAMPLES);
+    this.ring[this.nextSlot] = sample;
+    this.nextSlot = (this.nextSlot + 1) % MAX_SAMPLES;
   }
 
   snapshot(now: number, arrivalsPerSecond: number): PoolTaskStats {
-    this.samples = this.samples.filter((sample) => sample.at > now - WINDOW_MS);
+    const samples = this.recent(now - WINDOW_MS);
     const outcomes: PoolTaskStats['outcomes'] = {};
-    for (const { state } of this.samples) outcomes[state] = (outcomes[state] ?? 0) + 1;
-    const oldest = this.samples[0]?.at ?? now;
+    for (const { state } of samples) outcomes[state] = (outcomes[state] ?? 0) + 1;
+    const oldest = samples[0]?.at ?? now;
     const spanMs = Math.max(1000, now - oldest);
-    const ended = this.samples.filter((sample) => sample.state !== 'queued' && sample.state !== 'retrying').length;
+    const ended = samples.filter((sample) => sample.state !== 'queued' && sample.state !== 'retrying').length;
     return {
       windowMs: WINDOW_MS,
       outcomes,
       completedPerSecond: (ended * 1000) / spanMs,
       arrivalsPerSecond,
-      waitMs: percentiles(this.samples.flatMap((sample) => (sample.waitMs === undefined ? [] : [sample.waitMs]))),
-      runMs: percentiles(this.samples.map((sample) => sample.runMs)),
+      waitMs: percentiles(samples.flatMap((sample) => (sample.waitMs === undefined ? [] : [sample.waitMs]))),
+      runMs: percentiles(samples.map((sample) => sample.runMs)),
     };
+  }
+
+  /** The samples taken after `since`, oldest first. */
+  private recent(since: number): Sample[] {
+    const samples: Sample[] = [];
+    for (let offset = 0; offset < MAX_SAMPLES; offset++) {
+      const sample = this.ring[(this.nextSlot + offset) % MAX_SAMPLES];
+      if (sample && sample.at > since) samples.push(sample);
+    }
+    return samples;
   }
 }
 

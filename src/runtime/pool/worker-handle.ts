@@ -10,12 +10,12 @@ export type ExitCause = 'retired' | 'timeout' | 'cancelled' | 'drained' | 'start
 export interface Assignment {
   readonly delivery: Delivery;
   readonly settings: ResolvedTaskSettings;
-  /** When the task started (or, while it waits in the worker's lookahead slot, when it was sent). */
+  /** When the task started (or, while it waits in the worker's lookahead, when it was sent). */
   startedAt: number;
   timeLimitTimer: NodeJS.Timeout | undefined;
   cancelTimer: NodeJS.Timeout | undefined;
   cancelling: boolean;
-  /** Asked back from the lookahead slot; the answer (withdrawn, or a start) is on its way. */
+  /** Asked back from the lookahead; the answer (withdrawn, or a start) is on its way. */
   withdrawing: boolean;
 }
 
@@ -27,8 +27,8 @@ export class WorkerHandle {
   rssBytes: number | undefined;
   /** The task it runs. */
   assignment: Assignment | undefined;
-  /** The task it runs next (lookahead): sent while it is busy, started the moment it is done. */
-  next: Assignment | undefined;
+  /** The tasks it runs next, in order (lookahead): sent while it is busy, each started the moment the one before is done. */
+  waiting: Assignment[] = [];
   exitCause: ExitCause | undefined;
   idleSince: number;
   exited = false;
@@ -60,11 +60,16 @@ export class WorkerHandle {
     clearTimeout(this.assignment.cancelTimer);
   }
 
-  /** The assignment (running, or waiting in the lookahead slot) of a task id. */
+  /** The assignment (running, or waiting in the lookahead) of a task id. */
   holding(id: string): Assignment | undefined {
     if (this.assignment?.delivery.envelope.id === id) return this.assignment;
-    if (this.next?.delivery.envelope.id === id) return this.next;
-    return undefined;
+    return this.waiting.find((assignment) => assignment.delivery.envelope.id === id);
+  }
+
+  /** Takes a task out of the lookahead; undefined if it is not waiting here. */
+  takeWaiting(id: string): Assignment | undefined {
+    const index = this.waiting.findIndex((assignment) => assignment.delivery.envelope.id === id);
+    return index < 0 ? undefined : this.waiting.splice(index, 1)[0];
   }
 
   snapshot(): WorkerSnapshot {

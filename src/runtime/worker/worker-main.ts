@@ -49,10 +49,12 @@ class WorkerLoop {
 
   private onMessage(message: ToWorker): void {
     switch (message.t) {
-      case 'run':
-        if (this.current || this.waiting.length > 0) this.waiting.push(message.task);
-        else void this.run(message.task);
+      case 'run': {
+        const idle = !this.current && this.waiting.length === 0;
+        this.waiting.push(...message.tasks);
+        if (idle && this.waiting.length > 0) void this.run(this.waiting.shift()!);
         return;
+      }
       case 'cancel':
         if (this.current?.id === message.id) this.current.controller.abort(new Error('the task was cancelled'));
         else if (this.takeWaiting(message.id)) {

@@ -6,13 +6,15 @@ import type { StoreKeys } from './keys.js';
 import { queueCreateTask } from './scripts/create-task.js';
 import { pruneTasks } from './scripts/prune-tasks.js';
 import { queueReplaceTask } from './scripts/replace-task.js';
-import { queueUpsertTask } from './scripts/upsert-task.js';
+import { upsertTask } from './scripts/upsert-task.js';
 import { decodeRecord, recordFields, updateFields } from './task-hash.js';
 
 /**
  * Task states and results, one hash per task. Each record's write is one
  * atomic script; the writes of one call share a pipeline (one round trip),
  * but are not one transaction: no reader needs a batch to appear at once.
+ * Updates go out as direct calls, which auto-pipelining merges with the
+ * updates of other calls in the same turn.
  */
 export class TaskRecords {
   constructor(
@@ -35,10 +37,7 @@ export class TaskRecords {
   }
 
   async update(updates: readonly TaskUpdate[], now: number): Promise<void> {
-    if (updates.length === 0) return;
-    const pipeline = this.client.pipeline();
-    for (const update of updates) queueUpsertTask(pipeline, this.keys, update.id, now, updateFields(update, now));
-    await execPipeline(pipeline);
+    await Promise.all(updates.map((update) => upsertTask(this.client, this.keys, update.id, now, updateFields(update, now))));
   }
 
   async get(ids: readonly string[]): Promise<TaskRecord[]> {

@@ -1,6 +1,6 @@
-import type { ChainableCommander } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { StoreKeys } from '../keys.js';
-import { queueScript, type RedisScript } from './script.js';
+import { runScript, type RedisScript } from './script.js';
 import { TASK_SCRIPT_HEAD, TASK_SCRIPT_KEYS, taskScriptHead, taskScriptKeys } from './settle.js';
 
 /**
@@ -24,14 +24,19 @@ return 1
 `,
 };
 
-export function queueUpsertTask(
-  pipeline: ChainableCommander,
+/**
+ * Upserts one record. A direct call, not a pipeline of the caller's: the
+ * client's auto-pipelining sends the upserts of one turn of the event loop
+ * (the outcomes of several tasks) in one write.
+ */
+export function upsertTask(
+  client: Redis,
   keys: StoreKeys,
   id: string,
   now: number,
   fields: { whenCreated: readonly string[]; update: readonly string[] },
-): void {
-  queueScript(pipeline, upsertTaskScript, taskScriptKeys(keys, id), [
+): Promise<unknown> {
+  return runScript(client, upsertTaskScript, taskScriptKeys(keys, id), [
     ...taskScriptHead(keys, id, now),
     fields.whenCreated.length,
     ...fields.whenCreated,
