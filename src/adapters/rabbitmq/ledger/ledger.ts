@@ -8,13 +8,24 @@ import { FINISH } from './scripts/finish.js';
 import { MARK_QUEUED } from './scripts/mark-queued.js';
 import { REGISTER } from './scripts/register.js';
 import { REQUEUE } from './scripts/requeue.js';
+import { TurnBatch } from '../../redis/turn-batch.js';
 
 export type ClaimVerdict = 'run' | 'mine' | 'key_busy' | 'cancel_requested' | 'drop';
+
+interface Finishing {
+  envelope: TaskEnvelope;
+  state: 'done' | 'dead' | 'cancelled';
+  owner: string;
+  generation: number;
+}
 
 export interface ClaimItem {
   envelope: TaskEnvelope;
   generation: number;
 }
+
+/** The most deliveries one claim script decides, so that no single call keeps Redis busy for long. */
+const CLAIMS_PER_CALL = 200;
 
 type Scripted = Redis & Record<string, (...args: Array<string | number>) => Promise<unknown>>;
 
@@ -28,6 +39,7 @@ type Scripted = Redis & Record<string, (...args: Array<string | number>) => Prom
 export class Ledger {
   private readonly redis: Scripted;
   private subscriber: Redis | undefined;
+  private readonly finishes: TurnBatch<Finishing, boolean>;
 
   constructor(
     url: string,
@@ -35,15 +47,17 @@ export class Ledger {
     private readonly retentionSeconds = 24 * 3600,
   ) {
     this.redis = connectRedis(url) as Scripted;
-    const scripts: Array<[string, number, string]> = [
+    // null: as many keys as the call passes (the count goes first).
+    const scripts: Array<[string, number | null, string]> = [
       ['gafferRegister', 4, REGISTER],
       ['gafferMarkQueued', 1, MARK_QUEUED],
-      ['gafferClaim', 4, CLAIM],
-      ['gafferFinish', 3, FINISH],
+      ['gafferClaim', null, CLAIM],
+      ['gafferFinish', null, FINISH],
       ['gafferRequeue', 3, REQUEUE],
       ['gafferCancel', 1, CANCEL],
     ];
-    for (const [name, numberOfKeys, lua] of scripts) this.redis.defineCommand(name, { numberOfKeys, lua });
+    for (const [name, numberOfKeys, lua] of scripts) this.redis.defineCommand(name, numberOfKeys === null ? { lua } : { numberOfKeys, lua });
+    this.finishes = new TurnBatch((items) => this.finishAll(items));
   }
 
   readonly channels = { cancel: () => `${this.prefix}cancel`, keyFree: () => `${this.prefix}keyfree` };
@@ -99,45 +113,40 @@ export class Ledger {
     await execAll(pipeline);
   }
 
+  /** Decides the fate of a batch of deliveries in one call (see the claim script). */
   async claim(items: readonly ClaimItem[], owner: string, leaseMs: number, now: number): Promise<ClaimVerdict[]> {
-    const pipeline = this.redis.pipeline() as unknown as Scripted & { exec(): Promise<Array<[Error | null, unknown]>> };
-    for (const { envelope, generation } of items) {
-      pipeline.gafferClaim(
-        this.task(envelope.id),
-        this.running(envelope.queue),
-        this.keyLease(envelope),
-        this.cancelledQueued(envelope.queue),
-        envelope.id,
-        owner,
-        generation,
-        now + leaseMs,
-        leaseMs,
-        envelope.key === undefined ? '0' : '1',
-        envelope.queue,
-        envelope.type,
-        this.prefix,
-      );
+    const chunks: Array<Promise<ClaimVerdict[]>> = [];
+    for (let start = 0; start < items.length; start += CLAIMS_PER_CALL) {
+      const keys: string[] = [];
+      const args: Array<string | number> = [this.prefix];
+      for (const { envelope, generation } of items.slice(start, start + CLAIMS_PER_CALL)) {
+        keys.push(this.task(envelope.id), this.running(envelope.queue), this.keyLease(envelope), this.cancelledQueued(envelope.queue));
+        args.push(envelope.id, owner, generation, now + leaseMs, leaseMs, envelope.key === undefined ? '0' : '1', envelope.queue, envelope.type);
+      }
+      chunks.push(this.redis.gafferClaim(keys.length, ...keys, ...args) as Promise<ClaimVerdict[]>);
     }
-    return (await execAll(pipeline)) as ClaimVerdict[];
+    return (await Promise.all(chunks)).flat();
   }
 
-  /** Ends the task if `owner` still holds this attempt of it; false (nothing changed) otherwise. */
-  async finish(envelope: TaskEnvelope, state: 'done' | 'dead' | 'cancelled', owner: string, generation: number): Promise<boolean> {
-    const lease = this.keyLease(envelope);
-    const done = await this.redis.gafferFinish(
-      this.task(envelope.id),
-      this.running(envelope.queue),
-      lease,
-      envelope.id,
-      state,
-      this.retentionSeconds,
-      this.channels.keyFree(),
-      lease,
-      owner,
-      generation,
-      this.prefix,
-    );
-    return done === 1;
+  /**
+   * Ends the task if `owner` still holds this attempt of it; false (nothing
+   * changed) otherwise. The tasks ended in one turn of the event loop go to
+   * Redis in one call.
+   */
+  finish(envelope: TaskEnvelope, state: 'done' | 'dead' | 'cancelled', owner: string, generation: number): Promise<boolean> {
+    return this.finishes.add({ envelope, state, owner, generation });
+  }
+
+  private async finishAll(items: readonly Finishing[]): Promise<boolean[]> {
+    const keys: string[] = [];
+    const args: Array<string | number> = [this.retentionSeconds, this.channels.keyFree(), this.prefix];
+    for (const { envelope, state, owner, generation } of items) {
+      const lease = this.keyLease(envelope);
+      keys.push(this.task(envelope.id), this.running(envelope.queue), lease);
+      args.push(envelope.id, state, lease, owner, generation);
+    }
+    const ended = (await this.redis.gafferFinish(keys.length, ...keys, ...args)) as number[];
+    return ended.map((flag) => flag === 1);
   }
 
   /** Queues the task again under `nextGeneration` if `owner` still holds `generation` of it; false otherwise. */

@@ -16,7 +16,7 @@ import { pruneTasksScript } from './scripts/prune-tasks.js';
 import { recordDecisionScript } from './scripts/record-decision.js';
 import { replaceTaskScript } from './scripts/replace-task.js';
 import { installScripts } from './scripts/script.js';
-import { upsertTaskScript } from './scripts/upsert-task.js';
+import { upsertTasksScript } from './scripts/upsert-tasks.js';
 import { TaskRecords } from './task-records.js';
 
 export interface RedisStoreOptions {
@@ -26,7 +26,7 @@ export interface RedisStoreOptions {
   clock?: Clock;
 }
 
-const SCRIPTS = [createTaskScript, replaceTaskScript, upsertTaskScript, pruneTasksScript, listPoolsScript, recordDecisionScript];
+const SCRIPTS = [createTaskScript, replaceTaskScript, upsertTasksScript, pruneTasksScript, listPoolsScript, recordDecisionScript];
 
 /**
  * The production store: task records, pools and decisions in Redis (key

@@ -6,21 +6,29 @@ import type { StoreKeys } from './keys.js';
 import { queueCreateTask } from './scripts/create-task.js';
 import { pruneTasks } from './scripts/prune-tasks.js';
 import { queueReplaceTask } from './scripts/replace-task.js';
-import { upsertTask } from './scripts/upsert-task.js';
+import { upsertTasks, type RecordUpsert } from './scripts/upsert-tasks.js';
+import { TurnBatch } from '../turn-batch.js';
 import { decodeRecord, recordFields, updateFields } from './task-hash.js';
 
 /**
  * Task states and results, one hash per task. Each record's write is one
  * atomic script; the writes of one call share a pipeline (one round trip),
  * but are not one transaction: no reader needs a batch to appear at once.
- * Updates go out as direct calls, which auto-pipelining merges with the
- * updates of other calls in the same turn.
+ * Updates are batched by turn of the event loop: the outcomes of the short
+ * tasks a pool settles in one turn are one script call.
  */
 export class TaskRecords {
+  private readonly upserts: TurnBatch<RecordUpsert, unknown>;
+
   constructor(
     private readonly client: Redis,
     private readonly keys: StoreKeys,
-  ) {}
+  ) {
+    this.upserts = new TurnBatch(async (records) => {
+      await upsertTasks(this.client, this.keys, records);
+      return records.map(() => undefined);
+    });
+  }
 
   async create(records: readonly TaskRecord[], now: number): Promise<void> {
     if (records.length === 0) return;
@@ -37,7 +45,7 @@ export class TaskRecords {
   }
 
   async update(updates: readonly TaskUpdate[], now: number): Promise<void> {
-    await Promise.all(updates.map((update) => upsertTask(this.client, this.keys, update.id, now, updateFields(update, now))));
+    await Promise.all(updates.map((update) => this.upserts.add({ id: update.id, now, ...updateFields(update, now) })));
   }
 
   async get(ids: readonly string[]): Promise<TaskRecord[]> {

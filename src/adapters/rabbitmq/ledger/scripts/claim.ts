@@ -7,37 +7,48 @@
  * - drop: finished, cancelled, or a stale copy (an older attempt): ack it, run nothing.
  * A task that was published without the ledger (another producer) is taken as queued.
  *
- * KEYS: task hash, the queue's running set (scored by lease end), the key lease (or a dummy key), the queue's count of cancelled tasks still in RabbitMQ
- * ARGV: id, owner, attempt generation of this copy, lease end (ms), lease length (ms), has key ('1'/'0'), queue, type, prefix
+ * Several deliveries in one step (the batch a pool takes), each decided on
+ * its own; returns one verdict per delivery.
+ *
+ * KEYS: per delivery, 4: the task hash, its queue's running set (scored by lease end), its key lease (or a dummy key), its queue's count of cancelled tasks still in RabbitMQ
+ * ARGV: prefix, then per delivery, 8: id, owner, attempt generation of this copy, lease end (ms), lease length (ms), has key ('1'/'0'), queue, type
  */
 export const CLAIM = `
-local state = redis.call('HGET', KEYS[1], 's')
-local generation = tonumber(ARGV[3])
-if not state then
-  redis.call('HSET', KEYS[1], 's', 'queued', 'q', ARGV[7], 'ty', ARGV[8], 'g', generation, 'k', '')
-  state = 'queued'
+local prefix = ARGV[1]
+local function claim(taskKey, runningSet, leaseKey, cancelledQueued, id, owner, generation, leaseEnd, leaseMs, hasKey, queue, taskType)
+  local task = redis.call('HMGET', taskKey, 's', 'g', 'o', 'c')
+  local state, holder = task[1], task[3]
+  if not state then
+    redis.call('HSET', taskKey, 's', 'queued', 'q', queue, 'ty', taskType, 'g', generation, 'k', '')
+    state = 'queued'
+  end
+  if state == 'cancelled' then
+    if (tonumber(redis.call('GET', cancelledQueued)) or 0) > 0 then redis.call('DECR', cancelledQueued) end
+    return 'drop'
+  end
+  if state == 'done' or state == 'dead' then return 'drop' end
+  local known = tonumber(task[2]) or 0
+  if generation < known then return 'drop' end
+  if state == 'running' and holder == owner then return 'mine' end
+  local verdict = 'run'
+  if task[4] == '1' then
+    -- Its cancellation now waits on this owner, not on the one that lost it.
+    if holder then redis.call('SREM', prefix .. 'cancelling:' .. holder, id) end
+    redis.call('SADD', prefix .. 'cancelling:' .. owner, id)
+    verdict = 'cancel_requested'
+  elseif hasKey == '1' then
+    local lease = redis.call('GET', leaseKey)
+    if lease and lease ~= id then return 'key_busy' end
+    redis.call('SET', leaseKey, id, 'PX', leaseMs)
+  end
+  redis.call('HSET', taskKey, 's', 'running', 'o', owner, 'g', generation)
+  redis.call('ZADD', runningSet, leaseEnd, id)
+  return verdict
 end
-if state == 'cancelled' then
-  if (tonumber(redis.call('GET', KEYS[4])) or 0) > 0 then redis.call('DECR', KEYS[4]) end
-  return 'drop'
+local verdicts = {}
+for item = 1, #KEYS / 4 do
+  local k, a = 4 * (item - 1), 2 + 8 * (item - 1)
+  verdicts[item] = claim(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7])
 end
-if state == 'done' or state == 'dead' then return 'drop' end
-local known = tonumber(redis.call('HGET', KEYS[1], 'g')) or 0
-if generation < known then return 'drop' end
-local holder = redis.call('HGET', KEYS[1], 'o')
-if state == 'running' and holder == ARGV[2] then return 'mine' end
-local verdict = 'run'
-if redis.call('HGET', KEYS[1], 'c') == '1' then
-  -- Its cancellation now waits on this owner, not on the one that lost it.
-  if holder then redis.call('SREM', ARGV[9] .. 'cancelling:' .. holder, ARGV[1]) end
-  redis.call('SADD', ARGV[9] .. 'cancelling:' .. ARGV[2], ARGV[1])
-  verdict = 'cancel_requested'
-elseif ARGV[6] == '1' then
-  local lease = redis.call('GET', KEYS[3])
-  if lease and lease ~= ARGV[1] then return 'key_busy' end
-  redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[5])
-end
-redis.call('HSET', KEYS[1], 's', 'running', 'o', ARGV[2], 'g', generation)
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
-return verdict
+return verdicts
 `;

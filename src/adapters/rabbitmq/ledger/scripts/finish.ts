@@ -1,24 +1,35 @@
 import { HOLDS } from './holds.js';
 
 /**
- * A task ended for good (done, dead or cancelled): its record expires after
- * the retention, it leaves the running set, and its key lets the next task
- * of the key go (announced on the key channel). Only its current holder can
- * end it; returns 0 (and changes nothing) for anyone else.
+ * Tasks ended for good (done, dead or cancelled), several in one step: each
+ * record expires after the retention, leaves the running set, and its key
+ * lets the next task of the key go (announced on the key channel). Only a
+ * task's current holder can end it; for anyone else that task is left as it
+ * is. Returns 1 or 0 per task: ended, or not held.
  *
- * KEYS: task hash, the queue's running set, the key lease (or a dummy key)
- * ARGV: id, final state, retention in seconds, key channel, key lease name, owner, attempt generation, prefix
+ * KEYS: per task, 3: its hash, its queue's running set, its key lease (or a dummy key)
+ * ARGV: retention in seconds, key channel, prefix, then per task, 5: id, final state, key lease name, owner, attempt generation
  */
 export const FINISH = `${HOLDS}
-if not holds(ARGV[6], ARGV[7]) then return 0 end
-redis.call('HSET', KEYS[1], 's', ARGV[2])
-redis.call('HDEL', KEYS[1], 'c', 'o')
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('SREM', ARGV[8] .. 'cancelling:' .. ARGV[6], ARGV[1])
-if redis.call('GET', KEYS[3]) == ARGV[1] then
-  redis.call('DEL', KEYS[3])
-  redis.call('PUBLISH', ARGV[4], ARGV[5])
+local retention, keyChannel, prefix = ARGV[1], ARGV[2], ARGV[3]
+local ended = {}
+for item = 1, #KEYS / 3 do
+  local taskKey, runningSet, leaseKey = KEYS[3 * item - 2], KEYS[3 * item - 1], KEYS[3 * item]
+  local at = 4 + (item - 1) * 5
+  local id, state, leaseName, owner, generation = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4]
+  ended[item] = 0
+  if holds(taskKey, owner, generation) then
+    redis.call('HSET', taskKey, 's', state)
+    redis.call('HDEL', taskKey, 'c', 'o')
+    redis.call('EXPIRE', taskKey, retention)
+    redis.call('ZREM', runningSet, id)
+    redis.call('SREM', prefix .. 'cancelling:' .. owner, id)
+    if redis.call('GET', leaseKey) == id then
+      redis.call('DEL', leaseKey)
+      redis.call('PUBLISH', keyChannel, leaseName)
+    end
+    ended[item] = 1
+  end
 end
-return 1
+return ended
 `;

@@ -3,12 +3,11 @@
  * it (its connection died and another pool took it) must change nothing:
  * every settling script starts with this check.
  *
- * ARGV (after the task hash as KEYS[1]): owner, attempt generation
+ * Arguments: the task hash, owner, attempt generation
  */
 export const HOLDS = `
-local function holds(owner, generation)
-  return redis.call('HGET', KEYS[1], 's') == 'running'
-    and redis.call('HGET', KEYS[1], 'o') == owner
-    and tonumber(redis.call('HGET', KEYS[1], 'g')) == tonumber(generation)
+local function holds(taskKey, owner, generation)
+  local task = redis.call('HMGET', taskKey, 's', 'o', 'g')
+  return task[1] == 'running' and task[2] == owner and tonumber(task[3]) == tonumber(generation)
 end
 `;

@@ -10,7 +10,7 @@ import { HOLDS } from './holds.js';
  * ARGV: id, new generation, how long to keep the key lease (ms), owner, current generation, prefix
  */
 export const REQUEUE = `${HOLDS}
-if not holds(ARGV[4], ARGV[5]) then return 0 end
+if not holds(KEYS[1], ARGV[4], ARGV[5]) then return 0 end
 redis.call('HSET', KEYS[1], 's', 'queued', 'g', ARGV[2])
 redis.call('HDEL', KEYS[1], 'o')
 redis.call('ZREM', KEYS[2], ARGV[1])

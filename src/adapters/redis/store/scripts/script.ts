@@ -10,12 +10,13 @@ export type ScriptArg = string | number;
 export interface RedisScript {
   /** The command name on the client; prefixed so it never shadows a Redis command. */
   readonly name: string;
-  readonly keys: number;
+  /** How many keys it takes; 'variable': as many as the call passes (the count goes first). */
+  readonly keys: number | 'variable';
   readonly lua: string;
 }
 
 export function installScripts(client: Redis, scripts: readonly RedisScript[]): void {
-  for (const script of scripts) client.defineCommand(script.name, { numberOfKeys: script.keys, lua: script.lua });
+  for (const script of scripts) client.defineCommand(script.name, script.keys === 'variable' ? { lua: script.lua } : { numberOfKeys: script.keys, lua: script.lua });
 }
 
 export function runScript(client: Redis, script: RedisScript, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
@@ -28,10 +29,11 @@ export function queueScript(pipeline: ChainableCommander, script: RedisScript, k
 }
 
 function invoke(target: Redis | ChainableCommander, script: RedisScript, keys: readonly string[], args: readonly ScriptArg[]): unknown {
-  if (keys.length !== script.keys) throw new Error(`${script.name} takes ${script.keys} keys, got ${keys.length}`);
+  if (script.keys !== 'variable' && keys.length !== script.keys) throw new Error(`${script.name} takes ${script.keys} keys, got ${keys.length}`);
   const command = (target as unknown as Record<string, unknown>)[script.name];
   if (typeof command !== 'function') {
     throw new Error(`the Lua script ${script.name} is not installed on this Redis client; call installScripts on the client first`);
   }
-  return (command as (...args: ScriptArg[]) => unknown).call(target, ...keys, ...args);
+  const keyArgs = script.keys === 'variable' ? [keys.length, ...keys] : keys;
+  return (command as (...args: ScriptArg[]) => unknown).call(target, ...keyArgs, ...args);
 }

@@ -15,22 +15,18 @@ export const MIN_FINAL_TTL_MS = 60_000;
 const FINAL_TABLE = [...FINAL_STATES].map((state) => `['${state}'] = true`).join(', ');
 
 /**
- * The start of every script that writes a task record, with `settle()`, which
- * puts the record's final-ness in order after the write, in the same atomic
- * step: a final record joins the final set (for prune), expires after the
- * retention (the one the last prune stored, or the default) and its id is
- * published so that watchers wake; a record that is not final (again) leaves
- * the set and loses its TTL.
- *
- * KEYS: task hash, final set, retention. ARGV: id, channel, now, then the script's own.
+ * Puts a record's final-ness in order after a write, in the same atomic step:
+ * a final record joins the final set (for prune), expires after the retention
+ * (the one the last prune stored, or the default) and its id is published so
+ * that watchers wake; a record that is not final (again) leaves the set and
+ * loses its TTL.
  */
-export const TASK_SCRIPT_HEAD = `
-local taskKey, finalTasks, retentionKey = KEYS[1], KEYS[2], KEYS[3]
-local id, channel, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+export const SETTLE_RECORD = `
 local FINAL = { ${FINAL_TABLE} }
-local function settle()
-  if FINAL[redis.call('HGET', taskKey, 'state')] then
-    local finishedAt = tonumber(redis.call('HGET', taskKey, 'finishedAt')) or now
+local function settleRecord(finalTasks, retentionKey, channel, now, taskKey, id)
+  local record = redis.call('HMGET', taskKey, 'state', 'finishedAt')
+  if FINAL[record[1]] then
+    local finishedAt = tonumber(record[2]) or now
     redis.call('ZADD', finalTasks, finishedAt, id)
     local ttl = tonumber(redis.call('GET', retentionKey)) or ${DEFAULT_FINAL_TTL_MS}
     redis.call('PEXPIRE', taskKey, math.max(ttl, ${MIN_FINAL_TTL_MS}))
@@ -40,6 +36,19 @@ local function settle()
     redis.call('PERSIST', taskKey)
   end
 end
+`;
+
+/**
+ * The start of the scripts that write one task record, with `settle()` (see
+ * SETTLE_RECORD) for that record.
+ *
+ * KEYS: task hash, final set, retention. ARGV: id, channel, now, then the script's own.
+ */
+export const TASK_SCRIPT_HEAD = `
+local taskKey, finalTasks, retentionKey = KEYS[1], KEYS[2], KEYS[3]
+local id, channel, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+${SETTLE_RECORD}
+local function settle() settleRecord(finalTasks, retentionKey, channel, now, taskKey, id) end
 `;
 
 export const TASK_SCRIPT_KEYS = 3;

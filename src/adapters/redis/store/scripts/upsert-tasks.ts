@@ -1,0 +1,49 @@
+import type { Redis } from 'ioredis';
+import type { StoreKeys } from '../keys.js';
+import { runScript, type RedisScript } from './script.js';
+import { SETTLE_RECORD } from './settle.js';
+
+/** One record's part of an upsert: the fields only a new record gets (its identity and starting values), and the update's. */
+export interface RecordUpsert {
+  id: string;
+  now: number;
+  whenCreated: readonly string[];
+  update: readonly string[];
+}
+
+/**
+ * Partial updates of several records, each creating its record if missing
+ * and then settling it (SETTLE_RECORD). Check and write are one step per
+ * record, so two writers never both "create" a record or lose each other's
+ * fields; the records of one call are also one step, which nobody needs but
+ * costs nothing.
+ *
+ * KEYS: final set, retention, then each record's hash.
+ * ARGV: channel, then per record: id, now, its creation field/values and its
+ * update field/values, each a JSON array (two arguments a record, not
+ * dozens: the client's cost goes by the argument).
+ */
+export const upsertTasksScript: RedisScript = {
+  name: 'gafferUpsertTasks',
+  keys: 'variable',
+  lua: `
+local finalTasks, retentionKey, channel = KEYS[1], KEYS[2], ARGV[1]
+${SETTLE_RECORD}
+local at = 2
+for index = 3, #KEYS do
+  local taskKey, id, now = KEYS[index], ARGV[at], tonumber(ARGV[at + 1])
+  local created, updated = cjson.decode(ARGV[at + 2]), cjson.decode(ARGV[at + 3])
+  if #created > 0 and redis.call('EXISTS', taskKey) == 0 then redis.call('HSET', taskKey, unpack(created)) end
+  if #updated > 0 then redis.call('HSET', taskKey, unpack(updated)) end
+  settleRecord(finalTasks, retentionKey, channel, now, taskKey, id)
+  at = at + 4
+end
+return #KEYS - 2
+`,
+};
+
+export function upsertTasks(client: Redis, keys: StoreKeys, records: readonly RecordUpsert[]): Promise<unknown> {
+  const args: Array<string | number> = [keys.finalChannel];
+  for (const record of records) args.push(record.id, record.now, JSON.stringify(record.whenCreated), JSON.stringify(record.update));
+  return runScript(client, upsertTasksScript, [keys.finalTasks, keys.retention, ...records.map((record) => keys.task(record.id))], args);
+}
