@@ -2,12 +2,15 @@ import { EventEmitter } from 'node:events';
 import { connect, type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { StorageUnavailableError } from '../../core/errors.js';
 import { redactUrl } from '../redact-url.js';
+import { ChannelAcks } from './channel-acks.js';
 
 export interface SessionChannels {
   /** Publishes with confirms: enqueue, retries, dead letters. */
   publisher: ConfirmChannel;
-  /** Consumes and acks. */
+  /** Consumes. */
   consumer: Channel;
+  /** Acks and requeues what `consumer` delivered. */
+  acks: ChannelAcks;
   /** Counts connections: deliveries of an older generation can no longer be acked. */
   generation: number;
 }
@@ -141,7 +144,7 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
         }
         this.model = model;
         this.generation++;
-        this.channels = { publisher, consumer, generation: this.generation };
+        this.channels = { publisher, consumer, acks: new ChannelAcks(consumer), generation: this.generation };
         this.backoffMs = MIN_BACKOFF_MS;
         const lost = (error?: Error) => this.onLost(model, error);
         model.on('close', lost);

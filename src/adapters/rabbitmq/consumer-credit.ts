@@ -85,7 +85,10 @@ export class ConsumerCredit {
           const { consumerTag } = await channels.consumer.consume(
             this.queue,
             (message) => {
-              if (message) this.onMessage(message, generation);
+              if (message) {
+                channels.acks.delivered(message);
+                this.onMessage(message, generation);
+              }
               // RabbitMQ cancelled this consumer (its queue was deleted): its credit is gone; declare and consume again.
               else this.drop(consumer);
             },

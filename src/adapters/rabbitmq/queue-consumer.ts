@@ -173,8 +173,8 @@ export class QueueConsumer {
     const channels = this.deps.session.current;
     if (!channels || channels.generation !== held.generation) return false;
     try {
-      if (how === 'ack') channels.consumer.ack(held.message);
-      else channels.consumer.nack(held.message, false, true);
+      if (how === 'ack') channels.acks.ack(held.message);
+      else channels.acks.requeue(held.message);
       return true;
     } catch {
       return false;

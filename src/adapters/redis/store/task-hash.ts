@@ -17,6 +17,8 @@ const JSON_SET: ReadonlySet<string> = new Set(JSON_FIELDS);
 const SET_ON_CREATE = ['queue', 'type', 'key', 'group', 'enqueuedAt'] as const satisfies readonly Field[];
 const UPDATED = ['state', 'attempts', 'deaths', 'startedAt', 'finishedAt', 'result', 'error', 'deadReason', 'poolId', 'workerPid'] as const satisfies readonly Field[];
 const ALL = ['id', ...SET_ON_CREATE, ...UPDATED] as const;
+/** What an update writes if it creates the record. */
+const CREATED_BY_UPDATE = ['id', ...SET_ON_CREATE, 'attempts', 'deaths'] as const satisfies readonly Field[];
 
 function encodeValue(field: Field, value: unknown): string {
   if (JSON_SET.has(field)) return JSON.stringify(value);
@@ -39,12 +41,13 @@ export function recordFields(record: TaskRecord): string[] {
 
 /** What an update writes, and what it writes too if it creates the record (like the SQLite store: queued now, no attempts). */
 export function updateFields(update: TaskUpdate, now: number): { whenCreated: string[]; update: string[] } {
-  const created: Partial<TaskRecord> = { attempts: 0, deaths: 0, enqueuedAt: now, ...definedOnly(update) };
-  return { whenCreated: pairs(created, ['id', ...SET_ON_CREATE, 'attempts', 'deaths']), update: pairs(update, UPDATED) };
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
+  const defaults: Partial<TaskRecord> = { attempts: 0, deaths: 0, enqueuedAt: now };
+  const whenCreated: string[] = [];
+  for (const field of CREATED_BY_UPDATE) {
+    const value = update[field as keyof TaskUpdate] ?? defaults[field];
+    if (value !== undefined) whenCreated.push(field, encodeValue(field, value));
+  }
+  return { whenCreated, update: pairs(update, UPDATED) };
 }
 
 /** The record of a hash, or undefined for a missing key (HGETALL gives {}). */
