@@ -53,8 +53,15 @@ export class ChannelAcks {
     this.acking.clear();
   }
 
+  /** Takes a delivery out of the unsettled ones; their tags are sorted, so it is found by bisection. */
   private forget(tag: number): ConsumeMessage | undefined {
-    const index = this.unsettled.findIndex((message) => message.fields.deliveryTag === tag);
-    return index < 0 ? undefined : this.unsettled.splice(index, 1)[0];
+    let low = 0;
+    let high = this.unsettled.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.unsettled[middle]!.fields.deliveryTag < tag) low = middle + 1;
+      else high = middle;
+    }
+    return this.unsettled[low]?.fields.deliveryTag === tag ? this.unsettled.splice(low, 1)[0] : undefined;
   }
 }
