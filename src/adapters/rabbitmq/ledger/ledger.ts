@@ -24,8 +24,8 @@ export interface ClaimItem {
   generation: number;
 }
 
-/** The most deliveries one claim script decides, so that no single call keeps Redis busy for long. */
-const CLAIMS_PER_CALL = 200;
+/** The most tasks one batch script handles, so that no single call keeps Redis busy for long. */
+const ITEMS_PER_CALL = 200;
 
 type Scripted = Redis & Record<string, (...args: Array<string | number>) => Promise<unknown>>;
 
@@ -49,8 +49,8 @@ export class Ledger {
     this.redis = connectRedis(url) as Scripted;
     // null: as many keys as the call passes (the count goes first).
     const scripts: Array<[string, number | null, string]> = [
-      ['gafferRegister', 4, REGISTER],
-      ['gafferMarkQueued', 1, MARK_QUEUED],
+      ['gafferRegister', null, REGISTER],
+      ['gafferMarkQueued', null, MARK_QUEUED],
       ['gafferClaim', null, CLAIM],
       ['gafferFinish', null, FINISH],
       ['gafferRequeue', 3, REQUEUE],
@@ -89,43 +89,43 @@ export class Ledger {
 
   /** Registers ids before publishing; 'new' for fresh ids, else their current state. */
   async register(envelopes: readonly TaskEnvelope[]): Promise<string[]> {
-    const pipeline = this.redis.pipeline() as unknown as Scripted & { exec(): Promise<Array<[Error | null, unknown]>> };
-    for (const envelope of envelopes) {
-      pipeline.gafferRegister(
-        this.task(envelope.id),
-        `${this.prefix}queues`,
-        `${this.prefix}group:${envelope.group ?? ''}`,
-        this.arrivalsKey(envelope.queue),
-        envelope.id,
-        envelope.queue,
-        envelope.type,
-        envelope.group ?? '',
-        envelope.key ?? '',
-        this.retentionSeconds,
-      );
-    }
-    return (await execAll(pipeline)) as string[];
+    return this.inChunks(envelopes, (chunk) => {
+      const keys: string[] = [`${this.prefix}queues`];
+      const args: Array<string | number> = [this.retentionSeconds];
+      for (const envelope of chunk) {
+        keys.push(this.task(envelope.id), `${this.prefix}group:${envelope.group ?? ''}`, this.arrivalsKey(envelope.queue));
+        args.push(envelope.id, envelope.queue, envelope.type, envelope.group ?? '', envelope.key ?? '');
+      }
+      return this.redis.gafferRegister(keys.length, ...keys, ...args) as Promise<string[]>;
+    });
   }
 
   async markQueued(envelopes: readonly TaskEnvelope[]): Promise<void> {
-    const pipeline = this.redis.pipeline() as unknown as Scripted & { exec(): Promise<Array<[Error | null, unknown]>> };
-    for (const envelope of envelopes) pipeline.gafferMarkQueued(this.task(envelope.id));
-    await execAll(pipeline);
+    await this.inChunks(envelopes, async (chunk) => {
+      const keys = chunk.map((envelope) => this.task(envelope.id));
+      await this.redis.gafferMarkQueued(keys.length, ...keys);
+      return [];
+    });
   }
 
-  /** Decides the fate of a batch of deliveries in one call (see the claim script). */
+  /** Decides the fate of a batch of deliveries (see the claim script). */
   async claim(items: readonly ClaimItem[], owner: string, leaseMs: number, now: number): Promise<ClaimVerdict[]> {
-    const chunks: Array<Promise<ClaimVerdict[]>> = [];
-    for (let start = 0; start < items.length; start += CLAIMS_PER_CALL) {
+    return this.inChunks(items, (chunk) => {
       const keys: string[] = [];
       const args: Array<string | number> = [this.prefix];
-      for (const { envelope, generation } of items.slice(start, start + CLAIMS_PER_CALL)) {
+      for (const { envelope, generation } of chunk) {
         keys.push(this.task(envelope.id), this.running(envelope.queue), this.keyLease(envelope), this.cancelledQueued(envelope.queue));
         args.push(envelope.id, owner, generation, now + leaseMs, leaseMs, envelope.key === undefined ? '0' : '1', envelope.queue, envelope.type);
       }
-      chunks.push(this.redis.gafferClaim(keys.length, ...keys, ...args) as Promise<ClaimVerdict[]>);
-    }
-    return (await Promise.all(chunks)).flat();
+      return this.redis.gafferClaim(keys.length, ...keys, ...args) as Promise<ClaimVerdict[]>;
+    });
+  }
+
+  /** Runs a batch script over `items` in calls of at most ITEMS_PER_CALL, concatenating their answers. */
+  private async inChunks<T, R>(items: readonly T[], call: (chunk: readonly T[]) => Promise<R[]>): Promise<R[]> {
+    const calls: Array<Promise<R[]>> = [];
+    for (let start = 0; start < items.length; start += ITEMS_PER_CALL) calls.push(call(items.slice(start, start + ITEMS_PER_CALL)));
+    return (await Promise.all(calls)).flat();
   }
 
   /**

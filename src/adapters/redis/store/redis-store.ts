@@ -10,7 +10,7 @@ import { abandonedByClose, closedStore, storeFailure } from './failures.js';
 import { FinalWatch } from './final-watch.js';
 import { StoreKeys } from './keys.js';
 import { PoolRegistry } from './pools.js';
-import { createTaskScript } from './scripts/create-task.js';
+import { createTasksScript } from './scripts/create-tasks.js';
 import { listPoolsScript } from './scripts/list-pools.js';
 import { pruneTasksScript } from './scripts/prune-tasks.js';
 import { recordDecisionScript } from './scripts/record-decision.js';
@@ -26,7 +26,7 @@ export interface RedisStoreOptions {
   clock?: Clock;
 }
 
-const SCRIPTS = [createTaskScript, replaceTaskScript, upsertTasksScript, pruneTasksScript, listPoolsScript, recordDecisionScript];
+const SCRIPTS = [createTasksScript, replaceTaskScript, upsertTasksScript, pruneTasksScript, listPoolsScript, recordDecisionScript];
 
 /**
  * The production store: task records, pools and decisions in Redis (key

@@ -3,7 +3,7 @@ import type { TaskRecord } from '../../../core/task-record.js';
 import type { Retention, TaskUpdate } from '../../../ports/store.js';
 import { execPipeline } from './failures.js';
 import type { StoreKeys } from './keys.js';
-import { queueCreateTask } from './scripts/create-task.js';
+import { createTasks } from './scripts/create-tasks.js';
 import { pruneTasks } from './scripts/prune-tasks.js';
 import { queueReplaceTask } from './scripts/replace-task.js';
 import { upsertTasks, type RecordUpsert } from './scripts/upsert-tasks.js';
@@ -17,6 +17,9 @@ import { decodeRecord, recordFields, updateFields } from './task-hash.js';
  * Updates are batched by turn of the event loop: the outcomes of the short
  * tasks a pool settles in one turn are one script call.
  */
+/** The most records one script creates, so that no single call keeps Redis busy for long. */
+const RECORDS_PER_CALL = 200;
+
 export class TaskRecords {
   private readonly upserts: TurnBatch<RecordUpsert, unknown>;
 
@@ -31,10 +34,12 @@ export class TaskRecords {
   }
 
   async create(records: readonly TaskRecord[], now: number): Promise<void> {
-    if (records.length === 0) return;
-    const pipeline = this.client.pipeline();
-    for (const record of records) queueCreateTask(pipeline, this.keys, record.id, now, recordFields(record));
-    await execPipeline(pipeline);
+    const calls: Array<Promise<unknown>> = [];
+    for (let start = 0; start < records.length; start += RECORDS_PER_CALL) {
+      const chunk = records.slice(start, start + RECORDS_PER_CALL);
+      calls.push(createTasks(this.client, this.keys, chunk.map((record) => ({ id: record.id, now, fields: recordFields(record) }))));
+    }
+    await Promise.all(calls);
   }
 
   async replace(records: readonly TaskRecord[], now: number): Promise<void> {

@@ -1,11 +1,17 @@
 /**
- * After RabbitMQ confirmed the publish: a task still pending is queued (a
- * pool may have claimed it already, which is fine). Returns 1 if it was pending.
+ * After RabbitMQ confirmed the publishes: the tasks still pending are queued
+ * (a pool may have claimed some already, which is fine). Returns how many
+ * were pending.
  *
- * KEYS: task hash
+ * KEYS: the task hashes
  */
 export const MARK_QUEUED = `
-if redis.call('HGET', KEYS[1], 's') ~= 'pending' then return 0 end
-redis.call('HSET', KEYS[1], 's', 'queued')
-return 1
+local marked = 0
+for _, taskKey in ipairs(KEYS) do
+  if redis.call('HGET', taskKey, 's') == 'pending' then
+    redis.call('HSET', taskKey, 's', 'queued')
+    marked = marked + 1
+  end
+end
+return marked
 `;

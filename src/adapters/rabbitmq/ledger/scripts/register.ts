@@ -1,24 +1,36 @@
 /**
- * A producer registers a task id before publishing it. Returns 'new' for an
- * id never seen (now 'pending'), or the id's current state. A 'pending' id is
- * one whose publish was not confirmed (a producer died mid-enqueue, or is
- * enqueueing it now): publishing it again is safe, claims drop the duplicate.
+ * A producer registers task ids before publishing them. Returns, per id,
+ * 'new' for an id never seen (now 'pending'), or the id's current state. A
+ * 'pending' id is one whose publish was not confirmed (a producer died
+ * mid-enqueue, or is enqueueing it now): publishing it again is safe, claims
+ * drop the duplicate.
  *
  * A new id counts as an arrival at once: a pool may claim the task before
  * its producer hears RabbitMQ's confirm.
  *
- * KEYS: task hash, set of queue names, group set (or a dummy key), the queue's arrival counter
- * ARGV: id, queue, type, group ('' for none), key ('' for none), group TTL in seconds
+ * KEYS: the set of queue names, then per task, 3: its hash, its group set (or a dummy key), its queue's arrival counter
+ * ARGV: group TTL in seconds, then per task, 5: id, queue, type, group ('' for none), key ('' for none)
  */
 export const REGISTER = `
-local state = redis.call('HGET', KEYS[1], 's')
-if state then return state end
-redis.call('HSET', KEYS[1], 's', 'pending', 'q', ARGV[2], 'ty', ARGV[3], 'g', 0, 'k', ARGV[5])
-redis.call('SADD', KEYS[2], ARGV[2])
-redis.call('INCR', KEYS[4])
-if ARGV[4] ~= '' then
-  redis.call('SADD', KEYS[3], ARGV[1])
-  redis.call('EXPIRE', KEYS[3], ARGV[6])
+local queues, groupTtl = KEYS[1], ARGV[1]
+local states = {}
+for item = 1, (#KEYS - 1) / 3 do
+  local taskKey, groupKey, arrivals = KEYS[3 * item - 1], KEYS[3 * item], KEYS[3 * item + 1]
+  local at = 2 + 5 * (item - 1)
+  local id, queue, taskType, group, key = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4]
+  local state = redis.call('HGET', taskKey, 's')
+  if state then
+    states[item] = state
+  else
+    redis.call('HSET', taskKey, 's', 'pending', 'q', queue, 'ty', taskType, 'g', 0, 'k', key)
+    redis.call('SADD', queues, queue)
+    redis.call('INCR', arrivals)
+    if group ~= '' then
+      redis.call('SADD', groupKey, id)
+      redis.call('EXPIRE', groupKey, groupTtl)
+    end
+    states[item] = 'new'
+  end
 end
-return 'new'
+return states
 `;
