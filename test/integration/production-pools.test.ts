@@ -80,6 +80,27 @@ describe('pools on RabbitMQ and Redis', { skip: services.skip }, async () => {
     await Promise.all(pools.map(({ child }) => once(child, 'exit')));
   });
 
+  test('a pool running short tasks holds a small read-ahead of the backlog, not the backlog', async () => {
+    const queue = queueNamed('hoard');
+    const single = pool(queue, '--min', '1', '--max', '1');
+    await workersReady(queue, 1, 1);
+    const total = 400;
+    const handles = await client.enqueueMany(Array.from({ length: total }, () => ({ type: 'spin' as const, payload: { ms: 5 }, options: { queue } })));
+    let done = 0;
+    const results = Promise.all(handles.map((handle) => handle.result({ timeoutMs: 60_000 }).then(() => done++)));
+    const held: number[] = [];
+    await waitFor(async () => {
+      const [stats] = await client.broker.stats([queue]);
+      // Delivered to the pool and not finished: what it runs, what it sent ahead, what it has read ahead.
+      held.push(total - done - stats!.ready);
+      return done >= total / 2;
+    }, 'half of the tasks to be done', 30_000);
+    await results;
+    assert.ok(Math.max(...held) <= 16, `the pool held up to ${Math.max(...held)} tasks (samples: ${held.join(', ')})`);
+    single.child.kill('SIGTERM');
+    await once(single.child, 'exit');
+  });
+
   test('kill -9 of one pool: its tasks go to the other, none is lost, and only what it was running may run twice', async () => {
     const queue = queueNamed('kill');
     const file = path.join(tempDataDir('kill'), 'runs.log');

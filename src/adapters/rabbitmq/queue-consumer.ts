@@ -89,7 +89,8 @@ export class QueueConsumer {
       });
     }
     // Credit for what the pool holds, what it can still take and what it will ask for next: no more, so no pool hoards tasks.
-    this.credit.want(this.handedOut.size + this.arrived.length + this.parked.length + Math.max(0, max - out.length) + readAhead);
+    // What arrived and is not taken yet is that read-ahead, already delivered: counted again, it would add credit at every take.
+    this.credit.want(this.handedOut.size + this.parked.length + Math.max(0, max - out.length) + readAhead);
     return out;
   }
 

@@ -23,7 +23,7 @@ import { DeadLetterQueue } from './dead-letter-queue.js';
 import { Ledger } from './ledger/ledger.js';
 import { Publisher } from './publisher.js';
 import { QueueConsumer, type Held } from './queue-consumer.js';
-import { queueCounts } from './queue-counts.js';
+import { QueueCounts } from './queue-counts.js';
 import type { QueueType } from './topology.js';
 
 export interface RabbitBrokerOptions {
@@ -48,6 +48,7 @@ export class RabbitBroker implements Broker {
   private readonly ledger: Ledger;
   private readonly publisher: Publisher;
   private readonly deadLetters: DeadLetterQueue;
+  private readonly counts: QueueCounts;
   private readonly consumers = new Map<string, QueueConsumer>();
   private readonly changes = new EventEmitter<{ change: [BrokerChange] }>();
   private readonly clock: Clock;
@@ -59,6 +60,7 @@ export class RabbitBroker implements Broker {
     this.ledger = new Ledger(options.redisUrl, options.redisPrefix ?? DEFAULT_REDIS_PREFIX);
     this.publisher = new Publisher(this.session, options.queueType ?? 'quorum');
     this.deadLetters = new DeadLetterQueue(this.session, this.publisher);
+    this.counts = new QueueCounts(this.session, this.ledger);
     this.session.start();
   }
 
@@ -109,6 +111,7 @@ export class RabbitBroker implements Broker {
     const now = this.clock.now();
     // Publish first: if this pool dies before the ack, the old copy comes back and the ledger drops it as stale.
     await this.publisher.publishTask(delivery.envelope, { attempts, deaths, dueAt: now + options.delayMs }, now);
+    this.counts.forget(delivery.envelope.queue);
     await this.ledger.requeue(delivery.envelope, owner, generationOf(delivery), attempts + deaths, options.delayMs + LEASE_AFTER_REQUEUE_MS);
     consumer?.settle(delivery.envelope.id, 'ack');
   }
@@ -120,6 +123,7 @@ export class RabbitBroker implements Broker {
     const attempts = Math.max(delivery.attempts, 'attempts' in reason && typeof reason.attempts === 'number' ? reason.attempts : 0);
     const deaths = Math.max(delivery.deaths, reason.kind === 'crashed' ? reason.deaths : 0);
     await this.deadLetters.bury(delivery.envelope, { attempts, deaths }, reason, this.clock.now());
+    this.counts.forget(delivery.envelope.queue);
     await this.ledger.finish(delivery.envelope, 'dead', owner, generationOf(delivery));
     consumer?.settle(delivery.envelope.id, 'ack');
   }
@@ -158,7 +162,7 @@ export class RabbitBroker implements Broker {
 
   async stats(queues?: readonly string[]): Promise<QueueStats[]> {
     const names = [...(queues ?? (await this.ledger.knownQueues()))].sort();
-    return queueCounts(this.session, this.ledger, names, this.clock.now());
+    return this.counts.read(names, this.clock.now());
   }
 
   async listDead(filter: DeadLetterFilter): Promise<DeadLetter[]> {
@@ -184,6 +188,7 @@ export class RabbitBroker implements Broker {
       retried.push(fresh);
       return 'remove';
     });
+    for (const envelope of retried) this.counts.forget(envelope.queue);
     if (retried.length > 0) this.changes.emit('change', 'tasks');
     return retried;
   }
@@ -193,6 +198,7 @@ export class RabbitBroker implements Broker {
     await this.deadLetters.visit(await this.queuesOf(selector), (letter) => {
       if (!this.deadLetters.selects(selector, letter)) return 'keep';
       purged.push(letter.envelope.id);
+      this.counts.forget(letter.envelope.queue);
       return 'remove';
     });
     return purged;
