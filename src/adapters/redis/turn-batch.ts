@@ -1,3 +1,5 @@
+import { ITEMS_PER_CALL } from './script-batches.js';
+
 /**
  * Gathers the calls made during one turn of the event loop and runs them as
  * one batch, at the end of the turn (setImmediate: after every callback and
@@ -12,8 +14,8 @@ export class TurnBatch<In, Out> {
 
   constructor(
     private readonly run: (inputs: In[]) => Promise<Out[]>,
-    /** The most items in one call, so that no single script keeps Redis busy for long. */
-    private readonly maxItems = 200,
+    /** The most items in one call. */
+    private readonly maxItems = ITEMS_PER_CALL,
   ) {}
 
   add(input: In): Promise<Out> {

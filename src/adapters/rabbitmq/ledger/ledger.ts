@@ -8,6 +8,8 @@ import { FINISH } from './scripts/finish.js';
 import { MARK_QUEUED } from './scripts/mark-queued.js';
 import { REGISTER } from './scripts/register.js';
 import { REQUEUE } from './scripts/requeue.js';
+import { installScripts, queueScript, runScript, type RedisScript } from '../../redis/lua-script.js';
+import { inChunks } from '../../redis/script-batches.js';
 import { TurnBatch } from '../../redis/turn-batch.js';
 
 export type ClaimVerdict = 'run' | 'mine' | 'key_busy' | 'cancel_requested' | 'drop';
@@ -24,10 +26,14 @@ export interface ClaimItem {
   generation: number;
 }
 
-/** The most tasks one batch script handles, so that no single call keeps Redis busy for long. */
-const ITEMS_PER_CALL = 200;
-
-type Scripted = Redis & Record<string, (...args: Array<string | number>) => Promise<unknown>>;
+const SCRIPTS = {
+  register: { name: 'gafferRegister', keys: 'variable', lua: REGISTER },
+  markQueued: { name: 'gafferMarkQueued', keys: 'variable', lua: MARK_QUEUED },
+  claim: { name: 'gafferClaim', keys: 'variable', lua: CLAIM },
+  finish: { name: 'gafferFinish', keys: 'variable', lua: FINISH },
+  requeue: { name: 'gafferRequeue', keys: 3, lua: REQUEUE },
+  cancel: { name: 'gafferCancel', keys: 1, lua: CANCEL },
+} satisfies Record<string, RedisScript>;
 
 /**
  * What RabbitMQ cannot answer, kept in Redis beside it: which task ids exist
@@ -37,7 +43,7 @@ type Scripted = Redis & Record<string, (...args: Array<string | number>) => Prom
  * and arrival counters. One Lua script per atomic step, under ./scripts.
  */
 export class Ledger {
-  private readonly redis: Scripted;
+  private readonly redis: Redis;
   private subscriber: Redis | undefined;
   private readonly finishes: TurnBatch<Finishing, boolean>;
 
@@ -46,17 +52,8 @@ export class Ledger {
     private readonly prefix: string,
     private readonly retentionSeconds = 24 * 3600,
   ) {
-    this.redis = connectRedis(url) as Scripted;
-    // null: as many keys as the call passes (the count goes first).
-    const scripts: Array<[string, number | null, string]> = [
-      ['gafferRegister', null, REGISTER],
-      ['gafferMarkQueued', null, MARK_QUEUED],
-      ['gafferClaim', null, CLAIM],
-      ['gafferFinish', null, FINISH],
-      ['gafferRequeue', 3, REQUEUE],
-      ['gafferCancel', 1, CANCEL],
-    ];
-    for (const [name, numberOfKeys, lua] of scripts) this.redis.defineCommand(name, numberOfKeys === null ? { lua } : { numberOfKeys, lua });
+    this.redis = connectRedis(url);
+    installScripts(this.redis, Object.values(SCRIPTS));
     this.finishes = new TurnBatch((items) => this.finishAll(items));
   }
 
@@ -89,43 +86,35 @@ export class Ledger {
 
   /** Registers ids before publishing; 'new' for fresh ids, else their current state. */
   async register(envelopes: readonly TaskEnvelope[]): Promise<string[]> {
-    return this.inChunks(envelopes, (chunk) => {
+    return inChunks(envelopes, (chunk) => {
       const keys: string[] = [`${this.prefix}queues`];
       const args: Array<string | number> = [this.retentionSeconds];
       for (const envelope of chunk) {
         keys.push(this.task(envelope.id), `${this.prefix}group:${envelope.group ?? ''}`, this.arrivalsKey(envelope.queue));
         args.push(envelope.id, envelope.queue, envelope.type, envelope.group ?? '', envelope.key ?? '');
       }
-      return this.redis.gafferRegister(keys.length, ...keys, ...args) as Promise<string[]>;
+      return runScript(this.redis, SCRIPTS.register, keys, args) as Promise<string[]>;
     });
   }
 
   async markQueued(envelopes: readonly TaskEnvelope[]): Promise<void> {
-    await this.inChunks(envelopes, async (chunk) => {
-      const keys = chunk.map((envelope) => this.task(envelope.id));
-      await this.redis.gafferMarkQueued(keys.length, ...keys);
+    await inChunks(envelopes, async (chunk) => {
+      await runScript(this.redis, SCRIPTS.markQueued, chunk.map((envelope) => this.task(envelope.id)), []);
       return [];
     });
   }
 
   /** Decides the fate of a batch of deliveries (see the claim script). */
   async claim(items: readonly ClaimItem[], owner: string, leaseMs: number, now: number): Promise<ClaimVerdict[]> {
-    return this.inChunks(items, (chunk) => {
+    return inChunks(items, (chunk) => {
       const keys: string[] = [];
       const args: Array<string | number> = [this.prefix];
       for (const { envelope, generation } of chunk) {
         keys.push(this.task(envelope.id), this.running(envelope.queue), this.keyLease(envelope), this.cancelledQueued(envelope.queue));
         args.push(envelope.id, owner, generation, now + leaseMs, leaseMs, envelope.key === undefined ? '0' : '1', envelope.queue, envelope.type);
       }
-      return this.redis.gafferClaim(keys.length, ...keys, ...args) as Promise<ClaimVerdict[]>;
+      return runScript(this.redis, SCRIPTS.claim, keys, args) as Promise<ClaimVerdict[]>;
     });
-  }
-
-  /** Runs a batch script over `items` in calls of at most ITEMS_PER_CALL, concatenating their answers. */
-  private async inChunks<T, R>(items: readonly T[], call: (chunk: readonly T[]) => Promise<R[]>): Promise<R[]> {
-    const calls: Array<Promise<R[]>> = [];
-    for (let start = 0; start < items.length; start += ITEMS_PER_CALL) calls.push(call(items.slice(start, start + ITEMS_PER_CALL)));
-    return (await Promise.all(calls)).flat();
   }
 
   /**
@@ -145,22 +134,17 @@ export class Ledger {
       keys.push(this.task(envelope.id), this.running(envelope.queue), lease);
       args.push(envelope.id, state, lease, owner, generation);
     }
-    const ended = (await this.redis.gafferFinish(keys.length, ...keys, ...args)) as number[];
+    const ended = (await runScript(this.redis, SCRIPTS.finish, keys, args)) as number[];
     return ended.map((flag) => flag === 1);
   }
 
   /** Queues the task again under `nextGeneration` if `owner` still holds `generation` of it; false otherwise. */
   async requeue(envelope: TaskEnvelope, owner: string, generation: number, nextGeneration: number, keepKeyMs: number): Promise<boolean> {
-    const done = await this.redis.gafferRequeue(
-      this.task(envelope.id),
-      this.running(envelope.queue),
-      this.keyLease(envelope),
-      envelope.id,
-      nextGeneration,
-      Math.max(1, Math.round(keepKeyMs)),
-      owner,
-      generation,
-      this.prefix,
+    const done = await runScript(
+      this.redis,
+      SCRIPTS.requeue,
+      [this.task(envelope.id), this.running(envelope.queue), this.keyLease(envelope)],
+      [envelope.id, nextGeneration, Math.max(1, Math.round(keepKeyMs)), owner, generation, this.prefix],
     );
     return done === 1;
   }
@@ -172,9 +156,9 @@ export class Ledger {
   }
 
   async cancel(ids: readonly string[]): Promise<CancelResult[]> {
-    const pipeline = this.redis.pipeline() as unknown as Scripted & { exec(): Promise<Array<[Error | null, unknown]>> };
+    const pipeline = this.redis.pipeline();
     for (const id of ids) {
-      pipeline.gafferCancel(this.task(id), id, this.retentionSeconds, this.prefix, this.channels.cancel(), this.channels.keyFree());
+      queueScript(pipeline, SCRIPTS.cancel, [this.task(id)], [id, this.retentionSeconds, this.prefix, this.channels.cancel(), this.channels.keyFree()]);
     }
     const replies = (await execAll(pipeline)) as Array<[CancelResult['outcome'], string, string]>;
     return replies.map(([outcome, queue, type], index) => ({

@@ -15,7 +15,7 @@ import { listPoolsScript } from './scripts/list-pools.js';
 import { pruneTasksScript } from './scripts/prune-tasks.js';
 import { recordDecisionScript } from './scripts/record-decision.js';
 import { replaceTaskScript } from './scripts/replace-task.js';
-import { installScripts } from './scripts/script.js';
+import { installScripts } from '../lua-script.js';
 import { upsertTasksScript } from './scripts/upsert-tasks.js';
 import { TaskRecords } from './task-records.js';
 

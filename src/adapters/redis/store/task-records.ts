@@ -7,6 +7,7 @@ import { createTasks } from './scripts/create-tasks.js';
 import { pruneTasks } from './scripts/prune-tasks.js';
 import { queueReplaceTask } from './scripts/replace-task.js';
 import { upsertTasks, type RecordUpsert } from './scripts/upsert-tasks.js';
+import { inChunks } from '../script-batches.js';
 import { TurnBatch } from '../turn-batch.js';
 import { decodeRecord, recordFields, updateFields } from './task-hash.js';
 
@@ -17,9 +18,6 @@ import { decodeRecord, recordFields, updateFields } from './task-hash.js';
  * Updates are batched by turn of the event loop: the outcomes of the short
  * tasks a pool settles in one turn are one script call.
  */
-/** The most records one script creates, so that no single call keeps Redis busy for long. */
-const RECORDS_PER_CALL = 200;
-
 export class TaskRecords {
   private readonly upserts: TurnBatch<RecordUpsert, unknown>;
 
@@ -34,12 +32,10 @@ export class TaskRecords {
   }
 
   async create(records: readonly TaskRecord[], now: number): Promise<void> {
-    const calls: Array<Promise<unknown>> = [];
-    for (let start = 0; start < records.length; start += RECORDS_PER_CALL) {
-      const chunk = records.slice(start, start + RECORDS_PER_CALL);
-      calls.push(createTasks(this.client, this.keys, chunk.map((record) => ({ id: record.id, now, fields: recordFields(record) }))));
-    }
-    await Promise.all(calls);
+    await inChunks(records, async (chunk) => {
+      await createTasks(this.client, this.keys, chunk.map((record) => ({ id: record.id, now, fields: recordFields(record) })));
+      return [];
+    });
   }
 
   async replace(records: readonly TaskRecord[], now: number): Promise<void> {

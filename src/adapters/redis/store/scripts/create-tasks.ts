@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { StoreKeys } from '../keys.js';
-import { runScript, type RedisScript } from './script.js';
+import { runScript, type RedisScript } from '../../lua-script.js';
 import { SETTLE_RECORD } from './settle.js';
 
 /** A record to create: its id, the time, and its field/value pairs. */

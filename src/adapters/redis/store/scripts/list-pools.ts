@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { StoreKeys } from '../keys.js';
-import { runScript, type RedisScript } from './script.js';
+import { runScript, type RedisScript } from '../../lua-script.js';
 
 /**
  * The snapshots of the pools in the index whose key has not expired; the ids

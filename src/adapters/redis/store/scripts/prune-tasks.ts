@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Retention } from '../../../../ports/store.js';
 import type { StoreKeys } from '../keys.js';
-import { runScript, type RedisScript } from './script.js';
+import { runScript, type RedisScript } from '../../lua-script.js';
 
 /**
  * One bounded step of prune, so that a large backlog never blocks Redis for

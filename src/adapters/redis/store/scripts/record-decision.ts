@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { StoreKeys } from '../keys.js';
-import { runScript, type RedisScript } from './script.js';
+import { runScript, type RedisScript } from '../../lua-script.js';
 import { DEFAULT_FINAL_TTL_MS, MIN_FINAL_TTL_MS } from './settle.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { ChainableCommander } from 'ioredis';
 import type { StoreKeys } from '../keys.js';
-import { queueScript, type RedisScript } from './script.js';
+import { queueScript, type RedisScript } from '../../lua-script.js';
 import { TASK_SCRIPT_HEAD, TASK_SCRIPT_KEYS, taskScriptHead, taskScriptKeys } from './settle.js';
 
 /** Writes a task record wholesale, nothing of the old one left; ARGV from 4: the field/value pairs. */

@@ -1,6 +1,6 @@
 import { FINAL_STATES } from '../../../../core/task-record.js';
 import type { StoreKeys } from '../keys.js';
-import type { ScriptArg } from './script.js';
+import type { ScriptArg } from '../../lua-script.js';
 
 /** The TTL of final records until a prune has said what the retention is. */
 export const DEFAULT_FINAL_TTL_MS = 24 * 3600_000;

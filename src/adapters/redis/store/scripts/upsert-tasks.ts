@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { StoreKeys } from '../keys.js';
-import { runScript, type RedisScript } from './script.js';
+import { runScript, type RedisScript } from '../../lua-script.js';
 import { SETTLE_RECORD } from './settle.js';
 
 /** One record's part of an upsert: the fields only a new record gets (its identity and starting values), and the update's. */
