@@ -145,7 +145,6 @@ class WorkerLoop {
 }
 
 async function main(): Promise<void> {
-  startParentWatchdog();
   // The manager going away closes the channel; a worker never outlives it.
   process.on('disconnect', () => process.exit(0));
   const config = readWorkerConfig(process.env);
@@ -157,6 +156,9 @@ async function main(): Promise<void> {
     process.exit(EXIT_TASK_MODULE_INVALID);
   }
   new WorkerLoop(config, registry).start();
+  // Only a handler can block this thread, and none runs before the hello: until then 'disconnect' suffices. Started
+  // after it, the watchdog's own start-up (a thread and its isolate) no longer delays the worker's first task.
+  startParentWatchdog();
 }
 
 void main();
