@@ -41,7 +41,28 @@ export function calibrate(targetMs: number, samples: number): Calibration {
   return { targetMs, iterations, singleMs: median(times), samples };
 }
 
+/**
+ * t_single again, now: the median of `samples` runs of burnCpu(iterations).
+ * This machine's speed drifts by several percent within a minute (a shared
+ * host), so each makespan run is measured against the t_single taken right
+ * around it, not against the one from the start of the scenario.
+ */
+export function timeSingle(calibration: Calibration): number {
+  const times: number[] = [];
+  for (let i = 0; i < calibration.samples; i++) times.push(timeOnce(calibration.iterations));
+  if (sink === 0.5) console.log(sink); // never true; reads the sink
+  return median(times);
+}
+
+/** Runs `run` between two measurements of t_single, and returns their mean with its result. */
+export async function betweenSingles<T>(calibration: Calibration, run: () => Promise<T>): Promise<{ result: T; singleMs: number }> {
+  const before = timeSingle(calibration);
+  const result = await run();
+  const after = timeSingle(calibration);
+  return { result, singleMs: (before + after) / 2 };
+}
+
 /** Makespan efficiency: the ideal (every core busy with the work alone) over the measured wall time. */
-export function makespanEfficiency(count: number, calibration: Calibration, cores: number, wallMs: number): number {
-  return (count * calibration.singleMs) / cores / wallMs;
+export function makespanEfficiency(count: number, singleMs: number, cores: number, wallMs: number): number {
+  return (count * singleMs) / cores / wallMs;
 }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { makespanEfficiency, type Calibration } from '../calibrate.js';
+import { betweenSingles, makespanEfficiency, type Calibration } from '../calibrate.js';
 import { median } from '../harness/time.js';
 
 const WORKER = fileURLToPath(new URL('./piscina-worker.js', import.meta.url));
@@ -8,6 +8,8 @@ const WORKER = fileURLToPath(new URL('./piscina-worker.js', import.meta.url));
 export interface MakespanRun {
   efficiency: number;
   wallMs: number;
+  /** t_single measured around this run (betweenSingles): the ideal it is held against. */
+  singleMs: number;
 }
 
 /**
@@ -15,21 +17,23 @@ export interface MakespanRun {
  * same burnCpu batch on `cores` threads, timed the same way: from handing
  * over the batch to the last result.
  */
-export async function piscinaMakespan(calibration: Calibration, count: number, cores: number, repeats: number, warmup: number): Promise<MakespanRun & { runs: MakespanRun[] }> {
+export async function piscinaMakespan(calibration: Calibration, count: number, cores: number, repeats: number, warmup: number): Promise<{ efficiency: number; runs: MakespanRun[] }> {
   const pool = new Piscina({ filename: WORKER, minThreads: cores, maxThreads: cores });
   try {
     const task = { iterations: calibration.iterations };
     await Promise.all(Array.from({ length: warmup }, () => pool.run(task)));
     const runs: MakespanRun[] = [];
     for (let r = 0; r < repeats; r++) {
-      const start = performance.now();
-      let last = start;
-      await Promise.all(Array.from({ length: count }, () => pool.run(task).then(() => (last = performance.now()))));
-      const wallMs = last - start;
-      runs.push({ wallMs, efficiency: makespanEfficiency(count, calibration, cores, wallMs) });
+      const { result: wallMs, singleMs } = await betweenSingles(calibration, async () => {
+        const start = performance.now();
+        let last = start;
+        await Promise.all(Array.from({ length: count }, () => pool.run(task).then(() => (last = performance.now()))));
+        return last - start;
+      });
+      runs.push({ wallMs, singleMs, efficiency: makespanEfficiency(count, singleMs, cores, wallMs) });
     }
     const efficiency = median(runs.map((run) => run.efficiency));
-    return { efficiency, wallMs: median(runs.map((run) => run.wallMs)), runs };
+    return { efficiency, runs };
   } finally {
     await pool.destroy();
     if (pool.threads.length > 0) throw new Error(`piscina left ${pool.threads.length} thread(s) running`);

@@ -1,5 +1,5 @@
 import { piscinaMakespan, type MakespanRun } from '../anchors/piscina-makespan.js';
-import { calibrate, makespanEfficiency, type Calibration } from '../calibrate.js';
+import { betweenSingles, calibrate, makespanEfficiency, type Calibration } from '../calibrate.js';
 import type { BenchContext } from '../context.js';
 import { makeFigure, type Figure } from '../figure.js';
 import { awaitFinishes, withBenchPool, waitForIdleWorkers } from '../harness/bench-pool.js';
@@ -35,7 +35,8 @@ interface GafferRun extends MakespanRun {
 /**
  * CPU makespan efficiency: a batch of burn tasks on a warm pool of `cores`
  * workers, from just before enqueueMany to the last task-finished, against
- * the ideal N × t_single / cores. Piscina runs the same batch as the anchor.
+ * the ideal N × t_single / cores, with t_single measured right before and
+ * after each run (betweenSingles). Piscina runs the same batch as the anchor.
  */
 export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
   const repeats = ctx.quick ? 1 : 3;
@@ -47,6 +48,7 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
     const gaffer = await gafferMakespan(ctx.stack, calibration, shape.count, ctx.cores, repeats, warmup);
     ctx.log(
       `${shape.id}: gaffer ${gaffer.efficiency.toFixed(3)} (${gaffer.runs.map((r) => r.efficiency.toFixed(3)).join(', ')}); ` +
+        `t_single around the runs ${gaffer.runs.map((r) => r.singleMs.toFixed(3)).join(', ')} ms; ` +
         `a core idle ${gaffer.runs.map((r) => r.gapPerTaskMs.toFixed(2)).join(', ')} ms per task; ` +
         `enqueue ${gaffer.runs.map((r) => `${r.enqueueMs.toFixed(0)} ms (${r.enqueueCpuMs.toFixed(0)} ms CPU)`).join(', ')}; ` +
         `manager CPU ${gaffer.runs.map((r) => (r.managerCpuShare * 100).toFixed(1)).join(', ')}% of the machine` +
@@ -55,7 +57,10 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
           : ''),
     );
     const piscina = await piscinaMakespan(calibration, shape.count, ctx.cores, repeats, warmup);
-    ctx.log(`${shape.id}: piscina ${piscina.efficiency.toFixed(3)} (${piscina.runs.map((r) => r.efficiency.toFixed(3)).join(', ')})`);
+    ctx.log(
+      `${shape.id}: piscina ${piscina.efficiency.toFixed(3)} (${piscina.runs.map((r) => r.efficiency.toFixed(3)).join(', ')}); ` +
+        `t_single around the runs ${piscina.runs.map((r) => r.singleMs.toFixed(3)).join(', ')} ms`,
+    );
     const production = ctx.stack.kind === 'production';
     const goal = production ? shape.productionGoal : shape.goal;
     figures.push(
@@ -73,6 +78,8 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
           warmupTasks: warmup,
           iterations: calibration.iterations,
           singleMs: round(calibration.singleMs, 4),
+          gafferSingleMs: gaffer.runs.map((r) => round(r.singleMs, 4)),
+          piscinaSingleMs: piscina.runs.map((r) => round(r.singleMs, 4)),
           idealMs: round((shape.count * calibration.singleMs) / ctx.cores, 1),
           gafferWallMs: gaffer.runs.map((r) => round(r.wallMs, 1)),
           gafferEfficiencies: gaffer.runs.map((r) => round(r.efficiency, 4)),
@@ -111,21 +118,23 @@ async function gafferMakespan(stack: Stack, calibration: Calibration, count: num
     for (let r = 0; r < repeats; r++) {
       const tasks = batch(count);
       const services = stack.kind === 'production' ? new CpuBreakdown({ rabbitmq: { comm: 'beam.smp' }, redis: { comm: 'redis-server' } }) : undefined;
-      services?.mark();
-      const cpuBefore = process.cpuUsage();
-      const start = performance.now();
-      const finished = awaitFinishes(pool, count);
-      await client.enqueueMany(tasks);
-      // The enqueue runs in this process too (a producer sharing the pool's connection): its share of the manager's CPU, roughly (the pool is dispatching meanwhile).
-      const enqueued = { ms: performance.now() - start, cpu: process.cpuUsage(cpuBefore) };
-      const { lastAt, events } = await finished;
-      const wallMs = lastAt - start;
-      const manager = process.cpuUsage(cpuBefore);
-      const serviceMs = services?.since().cpuMs;
+      const { result: measured, singleMs } = await betweenSingles(calibration, async () => {
+        services?.mark();
+        const cpuBefore = process.cpuUsage();
+        const start = performance.now();
+        const finished = awaitFinishes(pool, count);
+        await client.enqueueMany(tasks);
+        // The enqueue runs in this process too (a producer sharing the pool's connection): its share of the manager's CPU, roughly (the pool is dispatching meanwhile).
+        const enqueued = { ms: performance.now() - start, cpu: process.cpuUsage(cpuBefore) };
+        const { lastAt, events } = await finished;
+        return { wallMs: lastAt - start, enqueued, events, manager: process.cpuUsage(cpuBefore), serviceMs: services?.since().cpuMs };
+      });
+      const { wallMs, enqueued, events, manager, serviceMs } = measured;
       const cpuMs = events.reduce((sum, event) => sum + (event.cpuMicros ?? 0), 0) / 1000;
       runs.push({
         wallMs,
-        efficiency: makespanEfficiency(count, calibration, cores, wallMs),
+        singleMs,
+        efficiency: makespanEfficiency(count, singleMs, cores, wallMs),
         meanHandlerCpuMs: cpuMs / count,
         handlerCpuShare: cpuMs / (cores * wallMs),
         gapPerTaskMs: (cores * wallMs - cpuMs) / count,
