@@ -74,7 +74,7 @@ async function runPool<T>(
   work: (bench: BenchPool) => Promise<T>,
   onStop?: (stop: () => Promise<void>) => void,
 ): Promise<T> {
-  const pool = new PoolManager({ tasks: TASKS_MODULE, broker: backend.broker, store: backend.store, settings, cores });
+  const pool = new PoolManager({ tasks: TASKS_MODULE, broker: backend.broker, store: backend.store, settlement: backend.settlement, settings, cores });
   onStop?.(() => pool.stop(1000));
   const client = clientFor(backend, namespace?.queue);
   const workerPids = new Set<number>();

@@ -1,5 +1,6 @@
 import { ConfigError } from '../core/errors.js';
 import type { Broker } from '../ports/broker.js';
+import type { Settlement } from '../ports/settlement.js';
 import type { Store } from '../ports/store.js';
 import { RabbitBroker } from './rabbitmq/rabbit-broker.js';
 import type { QueueType } from './rabbitmq/topology.js';
@@ -30,6 +31,8 @@ export interface BackendOptions {
 export interface Backend {
   broker: Broker;
   store: Store;
+  /** Record and ack in one step, when the broker and the store share a database (the embedded default); pass it to the PoolManager. */
+  settlement?: Settlement;
   /** Where the data lives, without credentials, for logs and status. */
   description: string;
   close(): Promise<void>;
@@ -66,6 +69,7 @@ export function openBackend(options: BackendOptions = {}, env: NodeJS.ProcessEnv
   return {
     broker,
     store,
+    ...(brokerUrl === undefined && storeUrl === undefined ? { settlement: sqlite!.settlement } : {}),
     description,
     close: async () => {
       await broker.close();

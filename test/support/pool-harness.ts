@@ -37,6 +37,7 @@ export async function startPool(settings: PoolSettingsInput = {}, options: { dat
     tasks: options.tasks ?? FIXTURE_TASKS,
     broker: backend.broker,
     store: backend.store,
+    settlement: backend.settlement,
     settings: { max: 2, scaleDownWindowMs: 60_000, ...settings },
   });
   const finished: TaskFinishedEvent[] = [];

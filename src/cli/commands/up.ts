@@ -79,7 +79,7 @@ async function runUp(options: UpOptions, httpExplicit: boolean): Promise<void> {
   // Before the pool: an address we may not or cannot serve on stops here, with no worker started.
   const http = await planHttp(options.http, httpExplicit, logger);
   const backend = backendFrom(options, { groupCommit: true });
-  const pool = new PoolManager({ tasks: options.tasks, broker: backend.broker, store: backend.store, settings: settingsFrom(options), logger });
+  const pool = new PoolManager({ tasks: options.tasks, broker: backend.broker, store: backend.store, settlement: backend.settlement, settings: settingsFrom(options), logger });
   let draining = false;
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -40,6 +40,7 @@ export async function runDemo(options: DemoOptions, out: NodeJS.WriteStream = pr
     tasks: MINING_TASKS,
     broker: backend.broker,
     store: backend.store,
+    settlement: backend.settlement,
     settings: {
       queue: QUEUE,
       min: options.min,

@@ -2,6 +2,7 @@ import { retryDelayMs } from '../../core/backoff.js';
 import type { ResolvedTaskSettings } from '../../core/pool-settings.js';
 import type { DeadReason, TaskError, TaskState } from '../../core/task-record.js';
 import type { Broker, Delivery } from '../../ports/broker.js';
+import type { Settlement } from '../../ports/settlement.js';
 import type { Store, TaskUpdate } from '../../ports/store.js';
 import type { WorkerOutcome } from '../ipc/messages.js';
 
@@ -24,14 +25,16 @@ export interface Settled {
 
 /**
  * Decides a delivery's fate from its outcome and the task type's settings, and
- * records it: the store first, then the broker. If recording fails the task is
- * not acked, stays leased and runs again after the lease: at least once.
+ * records it: the store first, then the broker, or both in one step where the
+ * backend offers a Settlement. If recording fails the task is not acked, stays
+ * leased and runs again after the lease: at least once.
  */
 export class OutcomeRecorder {
   constructor(
     private readonly broker: Broker,
     private readonly store: Store,
     private readonly poolId: string,
+    private readonly settlement?: Settlement,
     private readonly random: () => number = Math.random,
   ) {}
 
@@ -39,8 +42,7 @@ export class OutcomeRecorder {
     const base = { ...this.base(delivery, run.workerPid), startedAt: run.startedAt };
     switch (outcome.kind) {
       case 'succeeded':
-        await this.store.updateTasks([{ ...base, state: 'succeeded', result: outcome.result, finishedAt: now }]);
-        await this.broker.complete(delivery, 'succeeded');
+        await this.complete(delivery, 'succeeded', { ...base, state: 'succeeded', result: outcome.result, finishedAt: now });
         return { state: 'succeeded' };
       case 'cancelled':
         return this.cancelled(delivery, now, run.workerPid);
@@ -70,9 +72,14 @@ export class OutcomeRecorder {
 
   /** Ends a delivery as cancelled: stopped while running, or cancelled before it could start. */
   async cancelled(delivery: Delivery, now: number, workerPid?: number): Promise<Settled> {
-    await this.store.updateTasks([{ ...this.base(delivery, workerPid), state: 'cancelled', finishedAt: now }]);
-    await this.broker.complete(delivery, 'cancelled');
+    await this.complete(delivery, 'cancelled', { ...this.base(delivery, workerPid), state: 'cancelled', finishedAt: now });
     return { state: 'cancelled' };
+  }
+
+  private async complete(delivery: Delivery, outcome: 'succeeded' | 'cancelled', record: TaskUpdate): Promise<void> {
+    if (this.settlement) return this.settlement.complete(delivery, outcome, record);
+    await this.store.updateTasks([record]);
+    await this.broker.complete(delivery, outcome);
   }
 
   /** Puts deliveries back untouched (a drain ran out of time, or they never started). */

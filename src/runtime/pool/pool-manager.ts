@@ -9,6 +9,7 @@ import { LocalProcessDriver } from '../../adapters/drivers/local-process-driver.
 import type { Broker, BrokerChange } from '../../ports/broker.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
 import { silentLogger, type Logger } from '../../ports/logger.js';
+import type { Settlement } from '../../ports/settlement.js';
 import type { PoolSnapshot, Store } from '../../ports/store.js';
 import type { WorkerDriver, WorkerExit } from '../../ports/worker-driver.js';
 import { EXIT_TASK_MODULE_INVALID, type FromWorker } from '../ipc/messages.js';
@@ -29,6 +30,8 @@ export interface PoolManagerOptions {
   tasks: string;
   broker: Broker;
   store: Store;
+  /** The backend's record-and-ack in one step, if it has one (Backend.settlement); otherwise the store records, then the broker acks. */
+  settlement?: Settlement;
   settings?: PoolSettingsInput;
   /** Cores to size for; the machine's by default. */
   cores?: number;
@@ -103,7 +106,7 @@ export class PoolManager extends EventEmitter<PoolEvents> {
       this.taskStats.record({ at: this.clock.now(), state: event.state, runMs: event.runMs, waitMs: event.waitMs }),
     );
     const common = { broker: this.broker, store: this.store, workers: this.workers, settings, poolId: this.id, clock: this.clock, events: this, logger: this.logger, serviceTimes };
-    this.dispatcher = new Dispatcher({ ...common, catalog: this.catalog, recorder: new OutcomeRecorder(this.broker, this.store, this.id) });
+    this.dispatcher = new Dispatcher({ ...common, catalog: this.catalog, recorder: new OutcomeRecorder(this.broker, this.store, this.id, options.settlement) });
     this.scaler = new Scaler({ ...common, gate: this.gate, startWorker: () => this.startWorker() });
   }
 

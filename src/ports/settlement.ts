@@ -1,0 +1,15 @@
+import type { Delivery } from './broker.js';
+import type { TaskUpdate } from './store.js';
+
+/**
+ * Records a task's final outcome and acks its delivery as one atomic step.
+ * A backend offers it when its broker and store share one database: there the
+ * two separate steps (record, then ack) would cost two commits, and a crash
+ * between them would leave a task whose outcome is recorded still leased, to
+ * run a second time. Either both happen or neither does, so the promise of
+ * DESIGN.md (acked only once the outcome is recorded) holds as before.
+ */
+export interface Settlement {
+  /** The record update and the ack of `delivery` (it succeeded, or it was cancelled), committed together. */
+  complete(delivery: Delivery, outcome: 'succeeded' | 'cancelled', record: TaskUpdate): Promise<void>;
+}
