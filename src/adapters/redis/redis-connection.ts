@@ -6,8 +6,12 @@ export const DEFAULT_REDIS_PREFIX = 'gaffer:';
 /**
  * An ioredis client for gaffer: commands issued while Redis is away are
  * queued and sent once it is back (so an outcome recorded during an outage is
- * written, not dropped), reconnection backs off up to 2 s, and the commands
- * of one turn of the event loop share one write.
+ * written, not dropped), and reconnection backs off up to 2 s.
+ *
+ * No auto-pipelining: a pool's hot path already gathers each turn's work into
+ * one script call per step (TurnBatch), and ioredis' auto-pipelining put a
+ * pipeline object and its bookkeeping around every one of those calls (measured
+ * here: 5-15% of a pool manager's CPU at 100 tasks/s, nothing gained at 5,000).
  */
 export function connectRedis(url: string, options: RedisOptions = {}): Redis {
   const client = new Redis(url, {
@@ -16,9 +20,6 @@ export function connectRedis(url: string, options: RedisOptions = {}): Redis {
     maxRetriesPerRequest: null,
     retryStrategy: (times) => Math.min(2000, 50 * 2 ** Math.min(times, 6)),
     connectionName: 'gaffer',
-    // Commands of one turn of the event loop go out in one write: a busy pool
-    // issues several per task, and each write is a system call.
-    enableAutoPipelining: true,
     ...options,
   });
   // Errors while reconnecting are expected; the retry strategy handles them.
