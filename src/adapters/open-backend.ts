@@ -3,6 +3,7 @@ import type { Broker } from '../ports/broker.js';
 import type { Settlement } from '../ports/settlement.js';
 import type { Store } from '../ports/store.js';
 import { RabbitBroker } from './rabbitmq/rabbit-broker.js';
+import { RedisSettlement } from './rabbitmq/redis-settlement.js';
 import type { QueueType } from './rabbitmq/topology.js';
 import { redactUrl } from './redact-url.js';
 import { DEFAULT_REDIS_PREFIX } from './redis/redis-connection.js';
@@ -31,7 +32,7 @@ export interface BackendOptions {
 export interface Backend {
   broker: Broker;
   store: Store;
-  /** Record and ack in one step, when the broker and the store share a database (the embedded default); pass it to the PoolManager. */
+  /** Record and ack in one step, where the broker and the store share a database (embedded, or RabbitMQ with its ledger's Redis); pass it to the PoolManager. */
   settlement?: Settlement;
   /** Where the data lives, without credentials, for logs and status. */
   description: string;
@@ -59,9 +60,12 @@ export function openBackend(options: BackendOptions = {}, env: NodeJS.ProcessEnv
     brokerUrl === undefined || storeUrl === undefined
       ? openSqlite(options.data, options.groupCommit ? { commitWindowMs: POOL_COMMIT_WINDOW_MS } : {})
       : undefined;
-  const broker: Broker =
-    brokerUrl === undefined ? sqlite!.broker : new RabbitBroker({ url: brokerUrl, redisUrl: storeUrl!, redisPrefix, queueType });
-  const store: Store = storeUrl === undefined ? sqlite!.store : new RedisStore({ url: storeUrl, prefix: redisPrefix });
+  const rabbit = brokerUrl === undefined ? undefined : new RabbitBroker({ url: brokerUrl, redisUrl: storeUrl!, redisPrefix, queueType });
+  const redis = storeUrl === undefined ? undefined : new RedisStore({ url: storeUrl, prefix: redisPrefix });
+  const broker: Broker = rabbit ?? sqlite!.broker;
+  const store: Store = redis ?? sqlite!.store;
+  // Record and ack in one step where the broker and the store share a database: the embedded one, or the Redis of RabbitMQ's ledger.
+  const settlement: Settlement | undefined = rabbit && redis ? new RedisSettlement(rabbit, redis) : !rabbit && !redis ? sqlite!.settlement : undefined;
   const description = [
     brokerUrl === undefined ? `broker sqlite ${sqlite!.file}` : `broker rabbitmq ${redactUrl(brokerUrl)} (${queueType} queues)`,
     storeUrl === undefined ? `store sqlite ${sqlite!.file}` : `store redis ${redactUrl(storeUrl)} (prefix ${redisPrefix})`,
@@ -69,7 +73,7 @@ export function openBackend(options: BackendOptions = {}, env: NodeJS.ProcessEnv
   return {
     broker,
     store,
-    ...(brokerUrl === undefined && storeUrl === undefined ? { settlement: sqlite!.settlement } : {}),
+    ...(settlement ? { settlement } : {}),
     description,
     close: async () => {
       await broker.close();

@@ -20,6 +20,7 @@ import type { Retention } from '../../ports/store.js';
 import { DEFAULT_REDIS_PREFIX } from '../redis/redis-connection.js';
 import { AmqpSession } from './amqp-session.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
+import type { RecordWrite } from '../redis/store/scripts/upsert-tasks.js';
 import { Ledger } from './ledger/ledger.js';
 import { Publisher } from './publisher.js';
 import { QueueConsumer, type Held } from './queue-consumer.js';
@@ -99,6 +100,13 @@ export class RabbitBroker implements Broker {
   async complete(delivery: Delivery, outcome: 'succeeded' | 'cancelled'): Promise<void> {
     const { owner, consumer } = this.route(delivery);
     await this.ledger.finish(delivery.envelope, outcome === 'succeeded' ? 'done' : 'cancelled', owner, generationOf(delivery));
+    consumer?.settle(delivery.envelope.id, 'ack');
+  }
+
+  /** complete(), with the task's store record written in the ledger's finish, one Redis step (see RedisSettlement). */
+  async completeRecorded(delivery: Delivery, outcome: 'succeeded' | 'cancelled', record: RecordWrite): Promise<void> {
+    const { owner, consumer } = this.route(delivery);
+    await this.ledger.finishRecorded(delivery.envelope, outcome === 'succeeded' ? 'done' : 'cancelled', owner, generationOf(delivery), record);
     consumer?.settle(delivery.envelope.id, 'ack');
   }
 

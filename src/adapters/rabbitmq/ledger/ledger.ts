@@ -5,11 +5,13 @@ import { connectRedis } from '../../redis/redis-connection.js';
 import { CANCEL } from './scripts/cancel.js';
 import { CLAIM } from './scripts/claim.js';
 import { FINISH } from './scripts/finish.js';
+import { RECORD_AND_FINISH } from './scripts/record-and-finish.js';
 import { MARK_QUEUED } from './scripts/mark-queued.js';
 import { REGISTER } from './scripts/register.js';
 import { REQUEUE } from './scripts/requeue.js';
 import { installScripts, queueScript, runScript, type RedisScript } from '../../redis/lua-script.js';
 import { inChunks } from '../../redis/script-batches.js';
+import { upsertArgs, type RecordWrite } from '../../redis/store/scripts/upsert-tasks.js';
 import { TurnBatch } from '../../redis/turn-batch.js';
 
 export type ClaimVerdict = 'run' | 'mine' | 'key_busy' | 'cancel_requested' | 'drop';
@@ -21,6 +23,7 @@ interface Finishing {
   generation: number;
 }
 
+
 export interface ClaimItem {
   envelope: TaskEnvelope;
   generation: number;
@@ -31,6 +34,7 @@ const SCRIPTS = {
   markQueued: { name: 'gafferMarkQueued', keys: 'variable', lua: MARK_QUEUED },
   claim: { name: 'gafferClaim', keys: 'variable', lua: CLAIM },
   finish: { name: 'gafferFinish', keys: 'variable', lua: FINISH },
+  recordAndFinish: { name: 'gafferRecordAndFinish', keys: 'variable', lua: RECORD_AND_FINISH },
   requeue: { name: 'gafferRequeue', keys: 3, lua: REQUEUE },
   cancel: { name: 'gafferCancel', keys: 1, lua: CANCEL },
 } satisfies Record<string, RedisScript>;
@@ -46,6 +50,7 @@ export class Ledger {
   private readonly redis: Redis;
   private subscriber: Redis | undefined;
   private readonly finishes: TurnBatch<Finishing, boolean>;
+  private readonly recordedFinishes: TurnBatch<Finishing & { record: RecordWrite }, boolean>;
 
   constructor(
     url: string,
@@ -55,6 +60,7 @@ export class Ledger {
     this.redis = connectRedis(url);
     installScripts(this.redis, Object.values(SCRIPTS));
     this.finishes = new TurnBatch((items) => this.finishAll(items));
+    this.recordedFinishes = new TurnBatch((items) => this.recordAndFinishAll(items));
   }
 
   readonly channels = { cancel: () => `${this.prefix}cancel`, keyFree: () => `${this.prefix}keyfree` };
@@ -135,6 +141,25 @@ export class Ledger {
       args.push(envelope.id, state, lease, owner, generation);
     }
     const ended = (await runScript(this.redis, SCRIPTS.finish, keys, args)) as number[];
+    return ended.map((flag) => flag === 1);
+  }
+
+  /** finish(), with the task's store record written in the same step (see RECORD_AND_FINISH). */
+  finishRecorded(envelope: TaskEnvelope, state: 'done' | 'cancelled', owner: string, generation: number, record: RecordWrite): Promise<boolean> {
+    return this.recordedFinishes.add({ envelope, state, owner, generation, record });
+  }
+
+  private async recordAndFinishAll(items: ReadonlyArray<Finishing & { record: RecordWrite }>): Promise<boolean[]> {
+    // One store writes through a ledger (see RedisSettlement): the first item's keys are every item's.
+    const store = items[0]!.record.keys;
+    const keys: string[] = [store.finalTasks, store.retention];
+    const args: Array<string | number> = [store.finalChannel, this.retentionSeconds, this.channels.keyFree(), this.prefix];
+    for (const { envelope, state, owner, generation, record } of items) {
+      const lease = this.keyLease(envelope);
+      keys.push(store.task(record.upsert.id), this.task(envelope.id), this.running(envelope.queue), lease);
+      args.push(...upsertArgs(record.upsert), envelope.id, state, lease, owner, generation);
+    }
+    const ended = (await runScript(this.redis, SCRIPTS.recordAndFinish, keys, args)) as number[];
     return ended.map((flag) => flag === 1);
   }
 

@@ -16,7 +16,8 @@ import { pruneTasksScript } from './scripts/prune-tasks.js';
 import { recordDecisionScript } from './scripts/record-decision.js';
 import { replaceTaskScript } from './scripts/replace-task.js';
 import { installScripts } from '../lua-script.js';
-import { upsertTasksScript } from './scripts/upsert-tasks.js';
+import { upsertTasksScript, type RecordWrite } from './scripts/upsert-tasks.js';
+import { updateFields } from './task-hash.js';
 import { TaskRecords } from './task-records.js';
 
 export interface RedisStoreOptions {
@@ -44,6 +45,7 @@ const SCRIPTS = [createTasksScript, replaceTaskScript, upsertTasksScript, pruneT
  */
 export class RedisStore implements Store {
   private readonly url: string;
+  private readonly keys: StoreKeys;
   private readonly client: Redis;
   private readonly clock: Clock;
   private readonly tasks: TaskRecords;
@@ -62,6 +64,7 @@ export class RedisStore implements Store {
     this.url = options.url;
     this.clock = options.clock ?? systemClock;
     const keys = new StoreKeys(options.prefix ?? DEFAULT_REDIS_PREFIX);
+    this.keys = keys;
     this.client = connectRedis(this.url);
     installScripts(this.client, SCRIPTS);
     this.tasks = new TaskRecords(this.client, keys);
@@ -74,6 +77,12 @@ export class RedisStore implements Store {
       connect: () => connectRedis(this.url, { connectionName: 'gaffer-watch' }),
       read: (ids) => this.tasks.get(ids),
     });
+  }
+
+  /** An update as updateTasks would write it, for a script that writes it along with its own step (see RedisSettlement). */
+  recordWrite(update: TaskUpdate): RecordWrite {
+    const now = this.clock.now();
+    return { keys: this.keys, upsert: { id: update.id, now, ...updateFields(update, now) } };
   }
 
   recordEnqueued(records: readonly TaskRecord[]): Promise<void> {

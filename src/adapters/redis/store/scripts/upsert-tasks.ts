@@ -11,9 +11,34 @@ export interface RecordUpsert {
   update: readonly string[];
 }
 
+/** A record's upsert with the keys of its store: what another script needs to write it too (see RECORD_AND_FINISH). */
+export interface RecordWrite {
+  keys: StoreKeys;
+  upsert: RecordUpsert;
+}
+
+/**
+ * One record's upsert, as a Lua function: creates the record if it is
+ * missing, applies the update and settles it (SETTLE_RECORD). Also part of the
+ * RabbitMQ broker's record-and-finish script (see RedisSettlement).
+ */
+export const UPSERT_RECORD = `${SETTLE_RECORD}
+local function upsertRecord(finalTasks, retentionKey, channel, taskKey, id, now, createdJson, updatedJson)
+  local created, updated = cjson.decode(createdJson), cjson.decode(updatedJson)
+  if #created > 0 and redis.call('EXISTS', taskKey) == 0 then redis.call('HSET', taskKey, unpack(created)) end
+  if #updated > 0 then redis.call('HSET', taskKey, unpack(updated)) end
+  settleRecord(finalTasks, retentionKey, channel, now, taskKey, id)
+end
+`;
+
+/** An upsert's arguments, as UPSERT_RECORD takes them after the record's key: id, now, creation fields, update fields. */
+export function upsertArgs(record: RecordUpsert): Array<string | number> {
+  return [record.id, record.now, JSON.stringify(record.whenCreated), JSON.stringify(record.update)];
+}
+
 /**
  * Partial updates of several records, each creating its record if missing
- * and then settling it (SETTLE_RECORD). Check and write are one step per
+ * and then settling it (UPSERT_RECORD). Check and write are one step per
  * record, so two writers never both "create" a record or lose each other's
  * fields; the records of one call are also one step, which nobody needs but
  * costs nothing.
@@ -28,14 +53,10 @@ export const upsertTasksScript: RedisScript = {
   keys: 'variable',
   lua: `
 local finalTasks, retentionKey, channel = KEYS[1], KEYS[2], ARGV[1]
-${SETTLE_RECORD}
+${UPSERT_RECORD}
 local at = 2
 for index = 3, #KEYS do
-  local taskKey, id, now = KEYS[index], ARGV[at], tonumber(ARGV[at + 1])
-  local created, updated = cjson.decode(ARGV[at + 2]), cjson.decode(ARGV[at + 3])
-  if #created > 0 and redis.call('EXISTS', taskKey) == 0 then redis.call('HSET', taskKey, unpack(created)) end
-  if #updated > 0 then redis.call('HSET', taskKey, unpack(updated)) end
-  settleRecord(finalTasks, retentionKey, channel, now, taskKey, id)
+  upsertRecord(finalTasks, retentionKey, channel, KEYS[index], ARGV[at], tonumber(ARGV[at + 1]), ARGV[at + 2], ARGV[at + 3])
   at = at + 4
 end
 return #KEYS - 2
@@ -44,6 +65,6 @@ return #KEYS - 2
 
 export function upsertTasks(client: Redis, keys: StoreKeys, records: readonly RecordUpsert[]): Promise<unknown> {
   const args: Array<string | number> = [keys.finalChannel];
-  for (const record of records) args.push(record.id, record.now, JSON.stringify(record.whenCreated), JSON.stringify(record.update));
+  for (const record of records) args.push(...upsertArgs(record));
   return runScript(client, upsertTasksScript, [keys.finalTasks, keys.retention, ...records.map((record) => keys.task(record.id))], args);
 }

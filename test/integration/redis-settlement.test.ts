@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, describe, test } from 'node:test';
+import { connect } from 'amqplib';
+import { openBackend, type Backend } from '../../src/adapters/open-backend.js';
+import type { TaskEnvelope } from '../../src/core/envelope.js';
+import type { Broker, Delivery } from '../../src/ports/broker.js';
+import type { TaskUpdate } from '../../src/ports/store.js';
+import { productionServices } from '../support/services.js';
+import { waitFor } from '../support/temp-data.js';
+
+/**
+ * On RabbitMQ and Redis, a pool settles a finished task through the backend's
+ * Settlement: its record and its end in the ledger are one Redis script, then
+ * the message is acked.
+ */
+const services = await productionServices();
+const OWNER = 'pool-redis-settlement-test';
+
+describe('record and finish in one step on RabbitMQ and Redis', { skip: services.skip }, async () => {
+  const prefix = `gaffer-test:settle-${randomUUID().slice(0, 8)}:`;
+  const queue = `settle-${randomUUID().slice(0, 6)}`;
+  const open: Backend[] = [];
+  const backendOnPrefix = () => {
+    const backend = openBackend({ broker: services.amqpUrl, store: services.redisUrl, redisPrefix: prefix });
+    open.push(backend);
+    return backend;
+  };
+  after(async () => {
+    for (const backend of open) await backend.close().catch(() => {});
+    await services.cleanUp(prefix, [queue]);
+  });
+
+  const envelope = (key?: string): TaskEnvelope => ({
+    id: `settle-${randomUUID().slice(0, 8)}`,
+    queue,
+    type: 'add',
+    payload: '{"a":1,"b":2}',
+    enqueuedAt: Date.now(),
+    ...(key === undefined ? {} : { key }),
+  });
+  const succeeded = (task: TaskEnvelope): TaskUpdate => ({
+    id: task.id,
+    queue,
+    type: task.type,
+    state: 'succeeded',
+    result: 3,
+    finishedAt: Date.now(),
+    poolId: OWNER,
+  });
+
+  async function claimOne(broker: Broker): Promise<Delivery> {
+    let delivery: Delivery | undefined;
+    await waitFor(async () => {
+      [delivery] = await broker.claim({ queue, max: 1, owner: OWNER, leaseMs: 60_000 });
+      return delivery !== undefined;
+    }, 'a delivery');
+    return delivery!;
+  }
+
+  async function messagesInQueue(): Promise<number> {
+    const connection = await connect(services.amqpUrl);
+    try {
+      const channel = await connection.createChannel();
+      return (await channel.checkQueue(queue)).messageCount;
+    } finally {
+      await connection.close();
+    }
+  }
+
+  test('the record is final, the task has ended in the ledger, and its message is acked', async () => {
+    const backend = backendOnPrefix();
+    assert.ok(backend.settlement, 'RabbitMQ with its Redis offers a settlement');
+    const task = envelope();
+    await backend.broker.enqueue([task]);
+    const delivery = await claimOne(backend.broker);
+    assert.equal(delivery.envelope.id, task.id);
+
+    await backend.settlement.complete(delivery, 'succeeded', succeeded(task));
+    const [record] = await backend.store.getTasks([task.id]);
+    assert.equal(record?.state, 'succeeded');
+    assert.equal(record?.result, 3);
+    const [stats] = await backend.broker.stats([queue]);
+    assert.equal(stats?.running, 0);
+    // Acked: once this pool's connection is gone, nothing comes back to the queue.
+    await backend.close();
+    assert.equal(await messagesInQueue(), 0);
+  });
+
+  test("a watcher of the task's result hears of it", async () => {
+    const backend = backendOnPrefix();
+    const task = envelope();
+    await backend.broker.enqueue([task]);
+    const delivery = await claimOne(backend.broker);
+    const heard = new Promise<string>((resolve) => {
+      const stop = backend.store.watchFinal([task.id], (record) => {
+        stop();
+        resolve(record.state);
+      });
+    });
+    await backend.settlement!.complete(delivery, 'succeeded', succeeded(task));
+    assert.equal(await heard, 'succeeded');
+    // Its consumer would share the queue with the next test's, and keys keep their order within one pool only.
+    await backend.close();
+  });
+
+  test('the end of a keyed task lets the next task of its key run', async () => {
+    const backend = backendOnPrefix();
+    const first = envelope('k');
+    const second = envelope('k');
+    await backend.broker.enqueue([first, second]);
+    const delivery = await claimOne(backend.broker);
+    assert.equal(delivery.envelope.id, first.id);
+    await backend.settlement!.complete(delivery, 'succeeded', succeeded(first));
+    const next = await claimOne(backend.broker);
+    assert.equal(next.envelope.id, second.id);
+    await backend.settlement!.complete(next, 'cancelled', { ...succeeded(second), state: 'cancelled', result: undefined });
+    const records = await backend.store.getTasks([first.id, second.id]);
+    assert.deepEqual(records.map((record) => record.state).sort(), ['cancelled', 'succeeded']);
+  });
+});
