@@ -39,11 +39,17 @@ export class OutcomeRecorder {
   ) {}
 
   async settle(delivery: Delivery, outcome: FinalOutcome, settings: ResolvedTaskSettings, now: number, run: RunInfo): Promise<Settled> {
+    if (outcome.kind === 'succeeded') {
+      // Every task passes here: one record object, built in place.
+      const record = this.base(delivery, run.workerPid, 'succeeded');
+      record.startedAt = run.startedAt;
+      record.result = outcome.result;
+      record.finishedAt = now;
+      await this.complete(delivery, 'succeeded', record);
+      return { state: 'succeeded' };
+    }
     const base = { ...this.base(delivery, run.workerPid), startedAt: run.startedAt };
     switch (outcome.kind) {
-      case 'succeeded':
-        await this.complete(delivery, 'succeeded', { ...base, state: 'succeeded', result: outcome.result, finishedAt: now });
-        return { state: 'succeeded' };
       case 'cancelled':
         return this.cancelled(delivery, now, run.workerPid);
       case 'bad_input':
@@ -138,9 +144,9 @@ export class OutcomeRecorder {
     return { state: 'dead', deadReason: reason };
   }
 
-  private base(delivery: Delivery, workerPid?: number): TaskUpdate {
+  private base(delivery: Delivery, workerPid?: number, state: TaskState = 'running'): TaskUpdate {
     const { envelope } = delivery;
-    const update: TaskUpdate = { id: envelope.id, queue: envelope.queue, type: envelope.type, state: 'running', poolId: this.poolId };
+    const update: TaskUpdate = { id: envelope.id, queue: envelope.queue, type: envelope.type, state, poolId: this.poolId };
     if (envelope.key !== undefined) update.key = envelope.key;
     if (envelope.group !== undefined) update.group = envelope.group;
     if (workerPid !== undefined) update.workerPid = workerPid;

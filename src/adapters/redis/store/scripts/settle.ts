@@ -17,19 +17,20 @@ const FINAL_TABLE = [...FINAL_STATES].map((state) => `['${state}'] = true`).join
 /**
  * Puts a record's final-ness in order after a write, in the same atomic step:
  * a final record joins the final set (for prune), expires after the retention
- * (the one the last prune stored, or the default) and its id is published so
- * that watchers wake; a record that is not final (again) leaves the set and
- * loses its TTL.
+ * (the one the last prune stored, or the default; read once per script call,
+ * however many records it settles) and its id is published so that watchers
+ * wake; a record that is not final (again) leaves the set and loses its TTL.
  */
 export const SETTLE_RECORD = `
 local FINAL = { ${FINAL_TABLE} }
+local finalTtl
 local function settleRecord(finalTasks, retentionKey, channel, now, taskKey, id)
   local record = redis.call('HMGET', taskKey, 'state', 'finishedAt')
   if FINAL[record[1]] then
     local finishedAt = tonumber(record[2]) or now
     redis.call('ZADD', finalTasks, finishedAt, id)
-    local ttl = tonumber(redis.call('GET', retentionKey)) or ${DEFAULT_FINAL_TTL_MS}
-    redis.call('PEXPIRE', taskKey, math.max(ttl, ${MIN_FINAL_TTL_MS}))
+    finalTtl = finalTtl or math.max(tonumber(redis.call('GET', retentionKey)) or ${DEFAULT_FINAL_TTL_MS}, ${MIN_FINAL_TTL_MS})
+    redis.call('PEXPIRE', taskKey, finalTtl)
     redis.call('PUBLISH', channel, id)
   else
     redis.call('ZREM', finalTasks, id)
