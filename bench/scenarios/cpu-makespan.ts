@@ -17,11 +17,11 @@ const SHAPES = [
 ] as const;
 
 interface GafferRun extends MakespanRun {
-  /** Mean CPU time of a handler, as the workers measured it: compare with t_single. */
+  /** Mean CPU time of a task in its worker (the handler and the worker's handling of it), as the workers measured it: compare with t_single. */
   meanHandlerCpuMs: number;
   /** Handler CPU time over cores × wall: how much of the machine did the work itself. */
   handlerCpuShare: number;
-  /** (cores × wall − handler CPU) ÷ tasks: how long, per task, a core was not running a handler (dispatch, recording, acks, waits). */
+  /** (cores × wall − workers' CPU) ÷ tasks: how long, per task, a core was not running a worker (dispatch, recording, acks, waits). */
   gapPerTaskMs: number;
   /** How long enqueueMany of the batch took, and this process's CPU meanwhile. */
   enqueueMs: number;

@@ -25,7 +25,7 @@ export interface TaskFinishedEvent {
   runMs: number;
   /** From when it was due (enqueued, or its runAt) to its start; first attempts only. */
   waitMs?: number;
-  /** CPU time the handler used (user + system), when the worker answered. */
+  /** CPU time (user + system) its worker used since its previous task ended: the handler, and the worker's handling of the task around it. */
   cpuMicros?: number;
   /** When the handler began, by the worker's clock (the same machine's). */
   startedAt?: number;

@@ -4,9 +4,34 @@ import type { TaskError } from '../../core/task-record.js';
 import type { AnyTaskType, TaskContext } from '../../core/task-type.js';
 import type { RunTask, WorkerOutcome } from '../ipc/messages.js';
 
-export interface RunningTask {
-  readonly id: string;
-  readonly controller: AbortController;
+/**
+ * The task a worker runs, and its cancellation. The AbortSignal a handler
+ * sees is made only when the handler asks for it: most never do, and one
+ * costs microseconds a task.
+ */
+export class RunningTask {
+  private controller: AbortController | undefined;
+  private reason: Error | undefined;
+
+  constructor(readonly id: string) {}
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.reason !== undefined;
+  }
+
+  abort(reason: Error): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
 }
 
 /**
@@ -31,22 +56,23 @@ export async function runTask(
   const valid = validatePayload(taskType, decoded.value);
   if (!valid.ok) return { kind: 'bad_input', code: valid.code, message: valid.message };
 
-  const { signal } = running.controller;
   const ctx: TaskContext = {
     id: task.id,
     attempt: task.attempt,
     queue: task.queue,
     ...(task.key === undefined ? {} : { key: task.key }),
     ...(task.group === undefined ? {} : { group: task.group }),
-    signal,
+    get signal() {
+      return running.signal;
+    },
     progress,
   };
   try {
     const value: unknown = await taskType.handler(valid.value, ctx);
-    if (signal.aborted) return { kind: 'cancelled' };
+    if (running.aborted) return { kind: 'cancelled' };
     return toSucceeded(value);
   } catch (error) {
-    if (signal.aborted) return { kind: 'cancelled' };
+    if (running.aborted) return { kind: 'cancelled' };
     return { kind: 'failed', error: toTaskError(error) };
   }
 }

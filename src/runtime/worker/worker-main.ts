@@ -10,7 +10,7 @@ import { EXIT_TASK_MODULE_INVALID, type FromWorker, type RunTask, type ToWorker,
 import { loadTaskModule } from './load-task-module.js';
 import { startParentWatchdog } from './parent-watchdog.js';
 import { ProgressSender } from './progress-sender.js';
-import { runTask, type RunningTask } from './run-task.js';
+import { RunningTask, runTask } from './run-task.js';
 import { readWorkerConfig } from './worker-config.js';
 
 /** Wall-clock time with sub-millisecond precision, comparable with the manager's (same machine). */
@@ -31,6 +31,12 @@ class WorkerLoop {
   private leaving = false;
   private rssBytes = process.memoryUsage.rss();
   private rssReadAt = Date.now();
+  /**
+   * The process's CPU time at the end of the last task (or at the hello): a
+   * task's CPU is counted from there, one reading a task, since each costs a
+   * system call (several microseconds here, more than a no-op handler).
+   */
+  private cpuMark = process.cpuUsage();
 
   constructor(
     private readonly config: WorkerConfig,
@@ -39,6 +45,7 @@ class WorkerLoop {
 
   start(): void {
     process.on('message', (message: ToWorker) => this.onMessage(message));
+    this.cpuMark = process.cpuUsage();
     send({
       t: 'hello',
       catalog: [...this.registry.values()].map((taskType) => ({ name: taskType.name, settings: taskType.settings })),
@@ -56,7 +63,7 @@ class WorkerLoop {
         return;
       }
       case 'cancel':
-        if (this.current?.id === message.id) this.current.controller.abort(new Error('the task was cancelled'));
+        if (this.current?.id === message.id) this.current.abort(new Error('the task was cancelled'));
         else if (this.takeWaiting(message.id)) {
           const now = epochMs();
           send({ t: 'done', id: message.id, outcome: { kind: 'cancelled' }, startedAt: now, finishedAt: now, cpuMicros: 0, rssBytes: this.rssBytes });
@@ -72,13 +79,14 @@ class WorkerLoop {
 
   private async run(task: RunTask): Promise<void> {
     this.disarmIdleTimer();
-    const running: RunningTask = { id: task.id, controller: new AbortController() };
+    const running = new RunningTask(task.id);
     this.current = running;
     const progress = new ProgressSender((value) => send({ t: 'progress', id: task.id, value }));
     const startedAt = epochMs();
-    const cpuBefore = process.cpuUsage();
     const outcome = await runTask(task, this.registry, this.config.maxPayloadBytes, running, (value) => progress.report(value));
-    const cpu = process.cpuUsage(cpuBefore);
+    const cpuNow = process.cpuUsage();
+    const cpuMicros = cpuNow.user - this.cpuMark.user + (cpuNow.system - this.cpuMark.system);
+    this.cpuMark = cpuNow;
     progress.flush();
     this.current = undefined;
     this.tasksDone++;
@@ -92,7 +100,7 @@ class WorkerLoop {
       outcome,
       startedAt,
       finishedAt: epochMs(),
-      cpuMicros: cpu.user + cpu.system,
+      cpuMicros,
       rssBytes,
       ...(leaving ? { leaving } : {}),
     });
