@@ -18,9 +18,9 @@ import type {
 import { systemClock, type Clock } from '../../ports/clock.js';
 import type { Retention } from '../../ports/store.js';
 import { DEFAULT_REDIS_PREFIX } from '../redis/redis-connection.js';
+import type { RecordWrite } from '../redis/store/scripts/upsert-tasks.js';
 import { AmqpSession } from './amqp-session.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
-import type { RecordWrite } from '../redis/store/scripts/upsert-tasks.js';
 import { Ledger } from './ledger/ledger.js';
 import { Publisher } from './publisher.js';
 import { QueueConsumer, type Held } from './queue-consumer.js';

@@ -23,7 +23,6 @@ interface Finishing {
   generation: number;
 }
 
-
 export interface ClaimItem {
   envelope: TaskEnvelope;
   generation: number;
