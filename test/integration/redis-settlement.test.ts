@@ -3,9 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { connect } from 'amqplib';
 import { openBackend, type Backend } from '../../src/adapters/open-backend.js';
+import { GafferClient } from '../../src/client/client.js';
 import type { TaskEnvelope } from '../../src/core/envelope.js';
 import type { Broker, Delivery } from '../../src/ports/broker.js';
 import type { TaskUpdate } from '../../src/ports/store.js';
+import { PoolManager } from '../../src/runtime/pool/pool-manager.js';
+import { FIXTURE_TASKS, type FixtureClient } from '../support/pool-harness.js';
 import { productionServices } from '../support/services.js';
 import { waitFor } from '../support/temp-data.js';
 
@@ -117,5 +120,23 @@ describe('record and finish in one step on RabbitMQ and Redis', { skip: services
     await backend.settlement!.complete(next, 'cancelled', { ...succeeded(second), state: 'cancelled', result: undefined });
     const records = await backend.store.getTasks([first.id, second.id]);
     assert.deepEqual(records.map((record) => record.state).sort(), ['cancelled', 'succeeded']);
+  });
+
+  test('a start recorded while the task ran never lands after its outcome, though the two take different connections', async () => {
+    const backend = backendOnPrefix();
+    const own = `${queue}-starts`;
+    // A tick of 10 ms records the start of nearly every 5 ms task while it runs, close to its end.
+    const pool = new PoolManager({ tasks: FIXTURE_TASKS, broker: backend.broker, store: backend.store, settlement: backend.settlement, settings: { queue: own, min: 2, max: 2, tickMs: 10 } });
+    await pool.start();
+    try {
+      const client: FixtureClient = new GafferClient({ backend });
+      const handles = await client.enqueueMany(Array.from({ length: 600 }, () => ({ type: 'spin' as const, payload: { ms: 5 }, options: { queue: own } })));
+      await Promise.all(handles.map((handle) => handle.result({ timeoutMs: 30_000 })));
+      const states = new Set((await backend.store.getTasks(handles.map((handle) => handle.id))).map((record) => record.state));
+      assert.deepEqual([...states], ['succeeded']);
+    } finally {
+      await pool.stop(2000);
+      await services.cleanUp(prefix, [own]);
+    }
   });
 });

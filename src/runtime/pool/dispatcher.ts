@@ -70,6 +70,12 @@ export class Dispatcher {
   private paused = false;
   /** Starts not yet written to the store: most tasks finish before anyone could look. */
   private readonly unrecordedStarts = new Map<string, TaskUpdate>();
+  /**
+   * Starts on their way to the store, by task id. A task's outcome is written
+   * after its start, even where the two take different connections (a
+   * Settlement's): otherwise the start could land last and hide the outcome.
+   */
+  private readonly startWrites = new Map<string, Promise<void>>();
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly deps: DispatcherDeps) {}
@@ -111,7 +117,13 @@ export class Dispatcher {
     if (this.unrecordedStarts.size === 0) return;
     const batch = [...this.unrecordedStarts.values()];
     this.unrecordedStarts.clear();
-    await this.deps.store.updateTasks(batch);
+    const written = this.deps.store.updateTasks(batch);
+    for (const start of batch) this.startWrites.set(start.id, written);
+    try {
+      await written;
+    } finally {
+      for (const start of batch) if (this.startWrites.get(start.id) === written) this.startWrites.delete(start.id);
+    }
   }
 
   onDone(handle: WorkerHandle, message: DoneMessage): void {
@@ -425,6 +437,8 @@ export class Dispatcher {
     const { delivery } = assignment;
     this.unrecordedStarts.delete(delivery.envelope.id);
     const now = this.deps.clock.now();
+    // A failed start write changes nothing here: the outcome is written either way.
+    await this.startWrites.get(delivery.envelope.id)?.catch(() => {});
     const settled = await this.deps.recorder.settle(delivery, outcome, assignment.settings, now, { workerPid: pid, startedAt: assignment.startedAt });
     const { envelope } = delivery;
     const firstAttempt = delivery.attempts + delivery.deaths === 0;
