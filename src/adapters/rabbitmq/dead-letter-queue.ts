@@ -7,6 +7,9 @@ import { decodeMessage, HEADER, publishOptions } from './message-format.js';
 import type { Publisher } from './publisher.js';
 import { deadQueueName } from './topology.js';
 
+/** How long a read of a dead-letter queue waits for the letters it put back to show in the queue's count. */
+const PUT_BACK_WAIT_MS = 2000;
+
 interface Letter {
   message: GetMessage;
   letter: DeadLetter;
@@ -40,16 +43,39 @@ export class DeadLetterQueue {
     for (const queue of queues) {
       const channel = await this.session.adminChannel();
       channel.on('error', () => {});
+      let kept = 0;
       try {
         for (const { message, letter } of await this.readAll(channel, queue)) {
           seen.push(letter);
           if ((await visitor(letter)) === 'remove') channel.ack(message);
+          else kept++;
         }
       } finally {
         await channel.close().catch(() => {});
       }
+      if (kept > 0) await this.untilCounted(queue, kept);
     }
     return seen.sort((a, b) => b.deadAt - a.deadAt);
+  }
+
+  /**
+   * RabbitMQ puts a closed channel's unacked messages back after the close
+   * returns (a quorum queue through its log): until then they are in no
+   * count, and the queue's stats would say they are gone. Waits, briefly,
+   * until the queue counts at least the letters this read put back.
+   */
+  private async untilCounted(queue: string, kept: number): Promise<void> {
+    const deadline = Date.now() + PUT_BACK_WAIT_MS;
+    while (Date.now() < deadline) {
+      const channel = await this.session.checkChannel();
+      try {
+        if ((await channel.checkQueue(deadQueueName(queue))).messageCount >= kept) return;
+      } catch {
+        this.session.forgetCheckChannel(channel);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   selects(selector: DeadLetterSelector, letter: DeadLetter): boolean {
