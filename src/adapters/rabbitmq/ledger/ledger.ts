@@ -11,7 +11,7 @@ import { REGISTER } from './scripts/register.js';
 import { REQUEUE } from './scripts/requeue.js';
 import { installScripts, queueScript, runScript, type RedisScript } from '../../redis/lua-script.js';
 import { inChunks } from '../../redis/script-batches.js';
-import { upsertArgs, type RecordWrite } from '../../redis/store/scripts/upsert-tasks.js';
+import { upsertItem, type RecordWrite } from '../../redis/store/scripts/upsert-tasks.js';
 import { TurnBatch } from '../../redis/turn-batch.js';
 
 export type ClaimVerdict = 'run' | 'mine' | 'key_busy' | 'cancel_requested' | 'drop';
@@ -113,11 +113,12 @@ export class Ledger {
   async claim(items: readonly ClaimItem[], owner: string, leaseMs: number, now: number): Promise<ClaimVerdict[]> {
     return inChunks(items, (chunk) => {
       const keys: string[] = [];
-      const args: Array<string | number> = [this.prefix];
+      const deliveries: unknown[] = [];
       for (const { envelope, generation } of chunk) {
         keys.push(this.task(envelope.id), this.running(envelope.queue), this.keyLease(envelope), this.cancelledQueued(envelope.queue));
-        args.push(envelope.id, owner, generation, now + leaseMs, leaseMs, envelope.key === undefined ? '0' : '1', envelope.queue, envelope.type);
+        deliveries.push([envelope.id, generation, envelope.key === undefined ? '0' : '1', envelope.queue, envelope.type]);
       }
+      const args = [this.prefix, owner, now + leaseMs, leaseMs, JSON.stringify(deliveries)];
       return runScript(this.redis, SCRIPTS.claim, keys, args) as Promise<ClaimVerdict[]>;
     });
   }
@@ -152,12 +153,13 @@ export class Ledger {
     // One store writes through a ledger (see RedisSettlement): the first item's keys are every item's.
     const store = items[0]!.record.keys;
     const keys: string[] = [store.finalTasks, store.retention];
-    const args: Array<string | number> = [store.finalChannel, this.retentionSeconds, this.channels.keyFree(), this.prefix];
+    const tasks: unknown[] = [];
     for (const { envelope, state, owner, generation, record } of items) {
-      const lease = this.keyLease(envelope);
-      keys.push(store.task(record.upsert.id), this.task(envelope.id), this.running(envelope.queue), lease);
-      args.push(...upsertArgs(record.upsert), envelope.id, state, lease, owner, generation);
+      keys.push(store.task(envelope.id), this.task(envelope.id), this.running(envelope.queue), this.keyLease(envelope));
+      // The record is the task's own: upsertItem's id is the task's id.
+      tasks.push([...upsertItem(record.upsert), state, owner, generation]);
     }
+    const args = [store.finalChannel, this.retentionSeconds, this.channels.keyFree(), this.prefix, JSON.stringify(tasks)];
     const ended = (await runScript(this.redis, SCRIPTS.recordAndFinish, keys, args)) as number[];
     return ended.map((flag) => flag === 1);
   }

@@ -11,10 +11,10 @@
  * its own; returns one verdict per delivery.
  *
  * KEYS: per delivery, 4: the task hash, its queue's running set (scored by lease end), its key lease (or a dummy key), its queue's count of cancelled tasks still in RabbitMQ
- * ARGV: prefix, then per delivery, 8: id, owner, attempt generation of this copy, lease end (ms), lease length (ms), has key ('1'/'0'), queue, type
+ * ARGV: prefix, owner, lease end (ms), lease length (ms), then the deliveries as one JSON array, each [id, attempt generation of this copy, has key ('1'/'0'), queue, type]
  */
 export const CLAIM = `
-local prefix = ARGV[1]
+local prefix, owner, leaseEnd, leaseMs = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local function claim(taskKey, runningSet, leaseKey, cancelledQueued, id, owner, generation, leaseEnd, leaseMs, hasKey, queue, taskType)
   local task = redis.call('HMGET', taskKey, 's', 'g', 'o', 'c')
   local state, holder = task[1], task[3]
@@ -45,10 +45,11 @@ local function claim(taskKey, runningSet, leaseKey, cancelledQueued, id, owner, 
   redis.call('ZADD', runningSet, leaseEnd, id)
   return verdict
 end
+local deliveries = cjson.decode(ARGV[5])
 local verdicts = {}
-for item = 1, #KEYS / 4 do
-  local k, a = 4 * (item - 1), 2 + 8 * (item - 1)
-  verdicts[item] = claim(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7])
+for item = 1, #deliveries do
+  local k, d = 4 * (item - 1), deliveries[item]
+  verdicts[item] = claim(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], d[1], owner, d[2], leaseEnd, leaseMs, d[3], d[4], d[5])
 end
 return verdicts
 `;

@@ -13,19 +13,22 @@ import { FINISH_TASK } from './finish.js';
  * KEYS: the store's final set and retention key, then per task, 4: its record,
  * its ledger hash, its queue's running set, its key lease (or a dummy key)
  * ARGV: the store's final channel, the ledger's retention in seconds, key
- * channel and prefix, then per task, 9: the record's id, now, creation and
- * update fields (UPSERT_RECORD's), then id, final state, key lease name,
- * owner, attempt generation (FINISH_TASK's)
+ * channel and prefix, then the tasks as one JSON array, each [id, now,
+ * creation fields, update fields (UPSERT_RECORD's), final state, owner,
+ * attempt generation (FINISH_TASK's)]
  */
 export const RECORD_AND_FINISH = `${UPSERT_RECORD}
 ${FINISH_TASK}
 local finalTasks, retentionKey = KEYS[1], KEYS[2]
 local finalChannel, retention, keyChannel, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local tasks = cjson.decode(ARGV[5])
 local ended = {}
-for item = 1, (#KEYS - 2) / 4 do
-  local k, at = 2 + (item - 1) * 4, 5 + (item - 1) * 9
-  upsertRecord(finalTasks, retentionKey, finalChannel, KEYS[k + 1], ARGV[at], tonumber(ARGV[at + 1]), ARGV[at + 2], ARGV[at + 3])
-  ended[item] = finishTask(KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], ARGV[at + 4], ARGV[at + 5], ARGV[at + 6], ARGV[at + 7], ARGV[at + 8], retention, keyChannel, prefix)
+for item = 1, #tasks do
+  local k, task = 2 + (item - 1) * 4, tasks[item]
+  local id = task[1]
+  upsertRecord(finalTasks, retentionKey, finalChannel, KEYS[k + 1], id, task[2], task[3], task[4])
+  -- A key lease is named by its key.
+  ended[item] = finishTask(KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], id, task[5], KEYS[k + 4], task[6], task[7], retention, keyChannel, prefix)
 end
 return ended
 `;

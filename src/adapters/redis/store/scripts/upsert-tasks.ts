@@ -23,17 +23,16 @@ export interface RecordWrite {
  * RabbitMQ broker's record-and-finish script (see RedisSettlement).
  */
 export const UPSERT_RECORD = `${SETTLE_RECORD}
-local function upsertRecord(finalTasks, retentionKey, channel, taskKey, id, now, createdJson, updatedJson)
-  local created, updated = cjson.decode(createdJson), cjson.decode(updatedJson)
+local function upsertRecord(finalTasks, retentionKey, channel, taskKey, id, now, created, updated)
   if #created > 0 and redis.call('EXISTS', taskKey) == 0 then redis.call('HSET', taskKey, unpack(created)) end
   if #updated > 0 then redis.call('HSET', taskKey, unpack(updated)) end
   settleRecord(finalTasks, retentionKey, channel, now, taskKey, id)
 end
 `;
 
-/** An upsert's arguments, as UPSERT_RECORD takes them after the record's key: id, now, creation fields, update fields. */
-export function upsertArgs(record: RecordUpsert): Array<string | number> {
-  return [record.id, record.now, JSON.stringify(record.whenCreated), JSON.stringify(record.update)];
+/** An upsert as UPSERT_RECORD takes it after the record's key, for a script's JSON argument: id, now, creation fields, update fields. */
+export function upsertItem(record: RecordUpsert): [string, number, readonly string[], readonly string[]] {
+  return [record.id, record.now, record.whenCreated, record.update];
 }
 
 /**
@@ -44,9 +43,9 @@ export function upsertArgs(record: RecordUpsert): Array<string | number> {
  * costs nothing.
  *
  * KEYS: final set, retention, then each record's hash.
- * ARGV: channel, then per record: id, now, its creation field/values and its
- * update field/values, each a JSON array (two arguments a record, not
- * dozens: the client's cost goes by the argument).
+ * ARGV: channel, then the records as one JSON array of upsertItem()s (one
+ * argument for all, not several a record: the client's cost goes by the
+ * argument).
  */
 export const upsertTasksScript: RedisScript = {
   name: 'gafferUpsertTasks',
@@ -54,17 +53,16 @@ export const upsertTasksScript: RedisScript = {
   lua: `
 local finalTasks, retentionKey, channel = KEYS[1], KEYS[2], ARGV[1]
 ${UPSERT_RECORD}
-local at = 2
-for index = 3, #KEYS do
-  upsertRecord(finalTasks, retentionKey, channel, KEYS[index], ARGV[at], tonumber(ARGV[at + 1]), ARGV[at + 2], ARGV[at + 3])
-  at = at + 4
+local records = cjson.decode(ARGV[2])
+for index = 1, #records do
+  local record = records[index]
+  upsertRecord(finalTasks, retentionKey, channel, KEYS[index + 2], record[1], record[2], record[3], record[4])
 end
 return #KEYS - 2
 `,
 };
 
 export function upsertTasks(client: Redis, keys: StoreKeys, records: readonly RecordUpsert[]): Promise<unknown> {
-  const args: Array<string | number> = [keys.finalChannel];
-  for (const record of records) args.push(...upsertArgs(record));
-  return runScript(client, upsertTasksScript, [keys.finalTasks, keys.retention, ...records.map((record) => keys.task(record.id))], args);
+  const items = JSON.stringify(records.map(upsertItem));
+  return runScript(client, upsertTasksScript, [keys.finalTasks, keys.retention, ...records.map((record) => keys.task(record.id))], [keys.finalChannel, items]);
 }
