@@ -35,10 +35,9 @@ export function calibrate(targetMs: number, samples: number): Calibration {
     const ms = median([timeOnce(iterations), timeOnce(iterations), timeOnce(iterations)]);
     iterations = Math.max(1, Math.round((iterations * targetMs) / ms));
   }
-  const times: number[] = [];
-  for (let i = 0; i < samples; i++) times.push(timeOnce(iterations));
-  if (sink === 0.5) console.log(sink); // never true; reads the sink
-  return { targetMs, iterations, singleMs: median(times), samples };
+  const calibration = { targetMs, iterations, singleMs: 0, samples };
+  calibration.singleMs = timeSingle(calibration);
+  return calibration;
 }
 
 /**

@@ -32,9 +32,10 @@ class WorkerLoop {
   private rssBytes = process.memoryUsage.rss();
   private rssReadAt = Date.now();
   /**
-   * The process's CPU time at the end of the last task (or at the hello): a
-   * task's CPU is counted from there, one reading a task, since each costs a
-   * system call (several microseconds here, more than a no-op handler).
+   * The process's CPU time at the end of the last task (or once the task
+   * module was loaded): a task's CPU is counted from there, one reading a
+   * task, since each costs a system call (several microseconds here, more
+   * than a no-op handler).
    */
   private cpuMark = process.cpuUsage();
 
@@ -45,7 +46,6 @@ class WorkerLoop {
 
   start(): void {
     process.on('message', (message: ToWorker) => this.onMessage(message));
-    this.cpuMark = process.cpuUsage();
     send({
       t: 'hello',
       catalog: [...this.registry.values()].map((taskType) => ({ name: taskType.name, settings: taskType.settings })),
