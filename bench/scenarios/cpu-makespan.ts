@@ -80,7 +80,7 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
           singleMs: round(calibration.singleMs, 4),
           gafferSingleMs: gaffer.runs.map((r) => round(r.singleMs, 4)),
           piscinaSingleMs: piscina.runs.map((r) => round(r.singleMs, 4)),
-          idealMs: round((shape.count * calibration.singleMs) / ctx.cores, 1),
+          gafferIdealMs: gaffer.runs.map((r) => round((shape.count * r.singleMs) / ctx.cores, 1)),
           gafferWallMs: gaffer.runs.map((r) => round(r.wallMs, 1)),
           gafferEfficiencies: gaffer.runs.map((r) => round(r.efficiency, 4)),
           gafferMeanHandlerCpuMs: gaffer.runs.map((r) => round(r.meanHandlerCpuMs, 4)),

@@ -97,16 +97,14 @@ export class RabbitBroker implements Broker {
   // (another pool took it) changes nothing, as a late ack on the embedded broker. Its own copy of the
   // message is acked all the same: it is a duplicate, or it died with its connection.
 
-  async complete(delivery: Delivery, outcome: 'succeeded' | 'cancelled'): Promise<void> {
-    const { owner, consumer } = this.route(delivery);
-    await this.ledger.finish(delivery.envelope, outcome === 'succeeded' ? 'done' : 'cancelled', owner, generationOf(delivery));
-    consumer?.settle(delivery.envelope.id, 'ack');
+  complete(delivery: Delivery, outcome: 'succeeded' | 'cancelled'): Promise<void> {
+    return this.completeRecorded(delivery, outcome);
   }
 
-  /** complete(), with the task's store record written in the ledger's finish, one Redis step (see RedisSettlement). */
-  async completeRecorded(delivery: Delivery, outcome: 'succeeded' | 'cancelled', record: RecordWrite): Promise<void> {
+  /** complete(), and with `record`, the task's store record written in the ledger's finish: one Redis step (see RedisSettlement). */
+  async completeRecorded(delivery: Delivery, outcome: 'succeeded' | 'cancelled', record?: RecordWrite): Promise<void> {
     const { owner, consumer } = this.route(delivery);
-    await this.ledger.finishRecorded(delivery.envelope, outcome === 'succeeded' ? 'done' : 'cancelled', owner, generationOf(delivery), record);
+    await this.ledger.finish(delivery.envelope, outcome === 'succeeded' ? 'done' : 'cancelled', owner, generationOf(delivery), record);
     consumer?.settle(delivery.envelope.id, 'ack');
   }
 

@@ -437,8 +437,9 @@ export class Dispatcher {
     const { delivery } = assignment;
     this.unrecordedStarts.delete(delivery.envelope.id);
     const now = this.deps.clock.now();
-    // A failed start write changes nothing here: the outcome is written either way.
-    await this.startWrites.get(delivery.envelope.id)?.catch(() => {});
+    // Only a task that ran past a tick waits; a failed start write changes nothing here: the outcome is written either way.
+    const startWrite = this.startWrites.get(delivery.envelope.id);
+    if (startWrite) await startWrite.catch(() => {});
     const settled = await this.deps.recorder.settle(delivery, outcome, assignment.settings, now, { workerPid: pid, startedAt: assignment.startedAt });
     const { envelope } = delivery;
     const firstAttempt = delivery.attempts + delivery.deaths === 0;

@@ -125,11 +125,12 @@ export class Ledger {
 
   /**
    * Ends the task if `owner` still holds this attempt of it; false (nothing
-   * changed) otherwise. The tasks ended in one turn of the event loop go to
-   * Redis in one call.
+   * changed) otherwise. With `record`, the task's store record is written in
+   * the same step, held or not (see RECORD_AND_FINISH). The tasks ended in one
+   * turn of the event loop go to Redis in one call.
    */
-  finish(envelope: TaskEnvelope, state: 'done' | 'dead' | 'cancelled', owner: string, generation: number): Promise<boolean> {
-    return this.finishes.add({ envelope, state, owner, generation });
+  finish(envelope: TaskEnvelope, state: 'done' | 'dead' | 'cancelled', owner: string, generation: number, record?: RecordWrite): Promise<boolean> {
+    return record ? this.recordedFinishes.add({ envelope, state, owner, generation, record }) : this.finishes.add({ envelope, state, owner, generation });
   }
 
   private async finishAll(items: readonly Finishing[]): Promise<boolean[]> {
@@ -142,11 +143,6 @@ export class Ledger {
     }
     const ended = (await runScript(this.redis, SCRIPTS.finish, keys, args)) as number[];
     return ended.map((flag) => flag === 1);
-  }
-
-  /** finish(), with the task's store record written in the same step (see RECORD_AND_FINISH). */
-  finishRecorded(envelope: TaskEnvelope, state: 'done' | 'cancelled', owner: string, generation: number, record: RecordWrite): Promise<boolean> {
-    return this.recordedFinishes.add({ envelope, state, owner, generation, record });
   }
 
   private async recordAndFinishAll(items: ReadonlyArray<Finishing & { record: RecordWrite }>): Promise<boolean[]> {
