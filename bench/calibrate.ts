@@ -1,4 +1,5 @@
 import { burnCpu } from '../test/fixtures/tasks.js';
+import { startAbsenceMeter } from './harness/quiet.js';
 import { median } from './harness/time.js';
 
 export interface Calibration {
@@ -53,12 +54,23 @@ export function timeSingle(calibration: Calibration): number {
   return median(times);
 }
 
-/** Runs `run` between two measurements of t_single, and returns their mean with its result. */
-export async function betweenSingles<T>(calibration: Calibration, run: () => Promise<T>): Promise<{ result: T; singleMs: number }> {
+/**
+ * Runs `run` between two measurements of t_single, and returns their mean
+ * with its result, and the share of the run's time the host kept the
+ * `cores` CPUs away (startAbsenceMeter): t_single is a median, which such
+ * pauses do not move, while the run's wall time takes them all.
+ */
+export async function betweenSingles<T>(
+  calibration: Calibration,
+  cores: number,
+  run: () => Promise<T>,
+): Promise<{ result: T; singleMs: number; hostAbsentShare: number }> {
   const before = timeSingle(calibration);
+  const absence = startAbsenceMeter(cores);
   const result = await run();
+  const hostAbsentShare = absence();
   const after = timeSingle(calibration);
-  return { result, singleMs: (before + after) / 2 };
+  return { result, singleMs: (before + after) / 2, hostAbsentShare };
 }
 
 /** Makespan efficiency: the ideal (every core busy with the work alone) over the measured wall time. */

@@ -16,7 +16,7 @@ import { redactUrl } from '../src/adapters/redact-url.js';
 import type { BenchContext } from './context.js';
 import type { Figure } from './figure.js';
 import { childPids } from './harness/processes.js';
-import { startInterferenceMeter, waitForQuiet } from './harness/quiet.js';
+import { startAbsenceMeter, startInterferenceMeter, waitForQuiet } from './harness/quiet.js';
 import { ProductionStack, type Stack } from './harness/stack.js';
 import { renderReport, type ScenarioError } from './report.js';
 import { burstToBusy } from './scenarios/burst-to-busy.js';
@@ -143,14 +143,21 @@ async function main(): Promise<void> {
     if (scenario.timed) await ctx.quiet(name);
     const started = performance.now();
     const interference = startInterferenceMeter(services);
+    const absence = startAbsenceMeter(cores);
     try {
       const produced = await scenario.run(ctx);
       const others = interference();
+      const absent = absence();
+      if (scenario.timed) ctx.log(`${name}: the host kept the machine's CPUs away ${(absent * 100).toFixed(0)}% of the time (steal, pauses)`);
       for (const figure of produced) {
-        figure.details = { ...figure.details, othersCpuShare: Math.round(others * 1000) / 1000 };
-        if (scenario.timed && others > 0.05) {
-          const busy = `other processes used ${(others * 100).toFixed(0)}% of the machine's CPU meanwhile: the timing is disturbed`;
-          figure.note = figure.note ? `${figure.note}; ${busy}` : busy;
+        figure.details = { ...figure.details, othersCpuShare: Math.round(others * 1000) / 1000, hostAbsentShare: Math.round(absent * 1000) / 1000 };
+        const disturbances = [
+          ...(scenario.timed && others > 0.05 ? [`other processes used ${(others * 100).toFixed(0)}% of the machine's CPU meanwhile`] : []),
+          ...(scenario.timed && absent > 0.05 ? [`the host kept the CPUs away ${(absent * 100).toFixed(0)}% of the time`] : []),
+        ];
+        if (disturbances.length > 0) {
+          const disturbed = `${disturbances.join('; ')}: the timing is disturbed`;
+          figure.note = figure.note ? `${figure.note}; ${disturbed}` : disturbed;
         }
       }
       figures.push(...produced);

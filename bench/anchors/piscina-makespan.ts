@@ -10,6 +10,8 @@ export interface MakespanRun {
   wallMs: number;
   /** t_single measured around this run (betweenSingles): the ideal it is held against. */
   singleMs: number;
+  /** Share of the run's time the host kept the CPUs away: the run could not beat 1 minus it. */
+  hostAbsentShare: number;
 }
 
 /**
@@ -24,13 +26,13 @@ export async function piscinaMakespan(calibration: Calibration, count: number, c
     await Promise.all(Array.from({ length: warmup }, () => pool.run(task)));
     const runs: MakespanRun[] = [];
     for (let r = 0; r < repeats; r++) {
-      const { result: wallMs, singleMs } = await betweenSingles(calibration, async () => {
+      const { result: wallMs, singleMs, hostAbsentShare } = await betweenSingles(calibration, cores, async () => {
         const start = performance.now();
         let last = start;
         await Promise.all(Array.from({ length: count }, () => pool.run(task).then(() => (last = performance.now()))));
         return last - start;
       });
-      runs.push({ wallMs, singleMs, efficiency: makespanEfficiency(count, singleMs, cores, wallMs) });
+      runs.push({ wallMs, singleMs, hostAbsentShare, efficiency: makespanEfficiency(count, singleMs, cores, wallMs) });
     }
     const efficiency = median(runs.map((run) => run.efficiency));
     return { efficiency, runs };

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import { sleep } from './time.js';
 
-/** Busy and total CPU ticks of the whole machine since boot, from /proc/stat. */
-function machineTicks(): { busy: number; total: number } {
+/** Busy, stolen and total CPU ticks of the whole machine since boot, from /proc/stat. */
+function machineTicks(): { busy: number; steal: number; total: number } {
   const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const total = fields.reduce((a, b) => a + b, 0);
   const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
-  return { busy: total - idle, total };
+  return { busy: total - idle, steal: fields[7] ?? 0, total };
 }
 
 /** CPU ticks of a process (utime + stime), plus its waited-for descendants' (cutime + cstime) when asked; 0 once it is gone. */
@@ -83,5 +83,23 @@ export function startInterferenceMeter(services: readonly string[] = ['redis-ser
     const total = machine.total - machine0.total;
     const others = machine.busy - machine0.busy - (mine() - mine0);
     return total > 0 ? Math.max(0, others / total) : 0;
+  };
+}
+
+/**
+ * Starts measuring how much of the wall time the machine's CPUs were not
+ * there at all: time the hypervisor gave to someone else, whether the guest
+ * counts it as steal or, as on this VM, not at all (while paused, no tick of
+ * any kind is counted). The returned function gives that as a share of
+ * cores × wall (0..1). No figure can beat 1 minus it.
+ */
+export function startAbsenceMeter(cores: number): () => number {
+  const ticks0 = machineTicks();
+  const start = performance.now();
+  return () => {
+    const ticks = machineTicks();
+    const expected = (cores * (performance.now() - start) * TICKS_PER_SECOND) / 1000;
+    const present = ticks.total - ticks0.total - (ticks.steal - ticks0.steal);
+    return expected > 0 ? Math.min(1, Math.max(0, 1 - present / expected)) : 0;
   };
 }

@@ -51,6 +51,7 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
         `t_single around the runs ${gaffer.runs.map((r) => r.singleMs.toFixed(3)).join(', ')} ms; ` +
         `a core idle ${gaffer.runs.map((r) => r.gapPerTaskMs.toFixed(2)).join(', ')} ms per task; ` +
         `enqueue ${gaffer.runs.map((r) => `${r.enqueueMs.toFixed(0)} ms (${r.enqueueCpuMs.toFixed(0)} ms CPU)`).join(', ')}; ` +
+        `host away ${gaffer.runs.map((r) => (r.hostAbsentShare * 100).toFixed(0)).join(', ')}% of the time; ` +
         `manager CPU ${gaffer.runs.map((r) => (r.managerCpuShare * 100).toFixed(1)).join(', ')}% of the machine` +
         (ctx.stack.kind === 'production'
           ? `, RabbitMQ ${gaffer.runs.map((r) => ((r.serviceCpuShare?.rabbitmq ?? 0) * 100).toFixed(1)).join(', ')}%, Redis ${gaffer.runs.map((r) => ((r.serviceCpuShare?.redis ?? 0) * 100).toFixed(1)).join(', ')}%`
@@ -59,7 +60,8 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
     const piscina = await piscinaMakespan(calibration, shape.count, ctx.cores, repeats, warmup);
     ctx.log(
       `${shape.id}: piscina ${piscina.efficiency.toFixed(3)} (${piscina.runs.map((r) => r.efficiency.toFixed(3)).join(', ')}); ` +
-        `t_single around the runs ${piscina.runs.map((r) => r.singleMs.toFixed(3)).join(', ')} ms`,
+        `t_single around the runs ${piscina.runs.map((r) => r.singleMs.toFixed(3)).join(', ')} ms; ` +
+        `host away ${piscina.runs.map((r) => (r.hostAbsentShare * 100).toFixed(0)).join(', ')}% of the time`,
     );
     const production = ctx.stack.kind === 'production';
     const goal = production ? shape.productionGoal : shape.goal;
@@ -97,6 +99,8 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
             : {}),
           piscinaWallMs: piscina.runs.map((r) => round(r.wallMs, 1)),
           piscinaEfficiencies: piscina.runs.map((r) => round(r.efficiency, 4)),
+          gafferHostAbsentShare: gaffer.runs.map((r) => round(r.hostAbsentShare, 3)),
+          piscinaHostAbsentShare: piscina.runs.map((r) => round(r.hostAbsentShare, 3)),
         },
       }),
     );
@@ -118,7 +122,7 @@ async function gafferMakespan(stack: Stack, calibration: Calibration, count: num
     for (let r = 0; r < repeats; r++) {
       const tasks = batch(count);
       const services = stack.kind === 'production' ? new CpuBreakdown({ rabbitmq: { comm: 'beam.smp' }, redis: { comm: 'redis-server' } }) : undefined;
-      const { result: measured, singleMs } = await betweenSingles(calibration, async () => {
+      const { result: measured, singleMs, hostAbsentShare } = await betweenSingles(calibration, cores, async () => {
         services?.mark();
         const cpuBefore = process.cpuUsage();
         const start = performance.now();
@@ -134,6 +138,7 @@ async function gafferMakespan(stack: Stack, calibration: Calibration, count: num
       runs.push({
         wallMs,
         singleMs,
+        hostAbsentShare,
         efficiency: makespanEfficiency(count, singleMs, cores, wallMs),
         meanHandlerCpuMs: cpuMs / count,
         handlerCpuShare: cpuMs / (cores * wallMs),
