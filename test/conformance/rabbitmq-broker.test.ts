@@ -121,6 +121,8 @@ class Relay {
       relay.server.emit('accepted');
       const server = net.connect(port, upstream.hostname);
       for (const socket of [client, server]) {
+        // As the broker's own connection does (see AmqpSession): without it the relay would add Nagle's delays.
+        socket.setNoDelay(true);
         relay.sockets.add(socket);
         socket.on('error', () => {});
         socket.on('close', () => relay.sockets.delete(socket));
