@@ -11,15 +11,15 @@
  * its own; returns one verdict per delivery.
  *
  * KEYS: per delivery, 4: the task hash, its queue's running set (scored by lease end), its key lease (or a dummy key), its queue's count of cancelled tasks still in RabbitMQ
- * ARGV: prefix, owner, lease end (ms), lease length (ms), then the deliveries as one JSON array, each [id, attempt generation of this copy, has key ('1'/'0'), queue, type]
+ * ARGV: prefix, owner, lease end (ms), lease length (ms), then the deliveries as one JSON array, each [id, attempt generation of this copy, key ('' for none), queue, type]
  */
 export const CLAIM = `
 local prefix, owner, leaseEnd, leaseMs = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local function claim(taskKey, runningSet, leaseKey, cancelledQueued, id, owner, generation, leaseEnd, leaseMs, hasKey, queue, taskType)
+local function claim(taskKey, runningSet, leaseKey, cancelledQueued, id, owner, generation, leaseEnd, leaseMs, key, queue, taskType)
   local task = redis.call('HMGET', taskKey, 's', 'g', 'o', 'c')
   local state, holder = task[1], task[3]
   if not state then
-    redis.call('HSET', taskKey, 's', 'queued', 'q', queue, 'ty', taskType, 'g', generation, 'k', '')
+    redis.call('HSET', taskKey, 's', 'queued', 'q', queue, 'ty', taskType, 'g', generation, 'k', key)
     state = 'queued'
   end
   if state == 'cancelled' then
@@ -36,7 +36,7 @@ local function claim(taskKey, runningSet, leaseKey, cancelledQueued, id, owner, 
     if holder then redis.call('SREM', prefix .. 'cancelling:' .. holder, id) end
     redis.call('SADD', prefix .. 'cancelling:' .. owner, id)
     verdict = 'cancel_requested'
-  elseif hasKey == '1' then
+  elseif key ~= '' then
     local lease = redis.call('GET', leaseKey)
     if lease and lease ~= id then return 'key_busy' end
     redis.call('SET', leaseKey, id, 'PX', leaseMs)

@@ -9,13 +9,14 @@ import { HOLDS } from './holds.js';
  */
 export const FINISH_TASK = `${HOLDS}
 local function finishTask(taskKey, runningSet, leaseKey, id, state, leaseName, owner, generation, retention, keyChannel, prefix)
-  if not holds(taskKey, owner, generation) then return 0 end
+  local task = holding(taskKey, owner, generation)
+  if not task then return 0 end
   redis.call('HSET', taskKey, 's', state)
   redis.call('HDEL', taskKey, 'c', 'o')
   redis.call('EXPIRE', taskKey, retention)
   redis.call('ZREM', runningSet, id)
-  redis.call('SREM', prefix .. 'cancelling:' .. owner, id)
-  if redis.call('GET', leaseKey) == id then
+  if task.cancelling then redis.call('SREM', prefix .. 'cancelling:' .. owner, id) end
+  if task.keyed and redis.call('GET', leaseKey) == id then
     redis.call('DEL', leaseKey)
     redis.call('PUBLISH', keyChannel, leaseName)
   end

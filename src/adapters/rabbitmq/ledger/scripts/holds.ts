@@ -3,11 +3,18 @@
  * it (its connection died and another pool took it) must change nothing:
  * every settling script starts with this check.
  *
+ * Returns nil when it does not; else what the settling scripts need to know
+ * of the task, read in the same call: whether a cancellation was requested
+ * (only then is the task in its owner's cancelling set) and whether it has a
+ * key (only then can it hold a key lease; a task whose hash predates the 'k'
+ * field counts as keyed, which only costs a lookup).
+ *
  * Arguments: the task hash, owner, attempt generation
  */
 export const HOLDS = `
-local function holds(taskKey, owner, generation)
-  local task = redis.call('HMGET', taskKey, 's', 'o', 'g')
-  return task[1] == 'running' and task[2] == owner and tonumber(task[3]) == tonumber(generation)
+local function holding(taskKey, owner, generation)
+  local task = redis.call('HMGET', taskKey, 's', 'o', 'g', 'c', 'k')
+  if task[1] ~= 'running' or task[2] ~= owner or tonumber(task[3]) ~= tonumber(generation) then return nil end
+  return { cancelling = task[4] == '1', keyed = task[5] ~= '' }
 end
 `;

@@ -10,11 +10,12 @@ import { HOLDS } from './holds.js';
  * ARGV: id, new generation, how long to keep the key lease (ms), owner, current generation, prefix
  */
 export const REQUEUE = `${HOLDS}
-if not holds(KEYS[1], ARGV[4], ARGV[5]) then return 0 end
+local task = holding(KEYS[1], ARGV[4], ARGV[5])
+if not task then return 0 end
 redis.call('HSET', KEYS[1], 's', 'queued', 'g', ARGV[2])
 redis.call('HDEL', KEYS[1], 'o')
 redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('SREM', ARGV[6] .. 'cancelling:' .. ARGV[4], ARGV[1])
-if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('PEXPIRE', KEYS[3], ARGV[3]) end
+if task.cancelling then redis.call('SREM', ARGV[6] .. 'cancelling:' .. ARGV[4], ARGV[1]) end
+if task.keyed and redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('PEXPIRE', KEYS[3], ARGV[3]) end
 return 1
 `;
