@@ -25,8 +25,9 @@ const services = await productionServices();
  * at the back, and serves delays through holding queues.
  */
 const RABBITMQ: BrokerTraits = {
-  // Claims see new tasks within tens of milliseconds; the first claim of an owner also declares its queue and starts a consumer.
-  deliveryMs: 250,
+  // Claims see new tasks within milliseconds; the first claim of an owner also declares its queue and starts a consumer,
+  // and a virtual machine whose host pauses it for hundreds of milliseconds at a time needs the margin.
+  deliveryMs: 500,
   holding: 'connection',
   countsBlocked: false,
   prunes: false,

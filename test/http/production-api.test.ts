@@ -51,6 +51,10 @@ describe('the HTTP API on RabbitMQ and Redis', { skip: services.skip }, async ()
     const listed = (await api.get(`/api/dead?queue=${queue}`)).json() as { items: Array<{ envelope: { id: string } }> };
     assert.ok(listed.items.some((letter) => letter.envelope.id === created.id));
     await api.write('POST', `/api/queues/${queue}/pause`);
+    // A pool applies a pause at its next heartbeat: until then it would run the retried task at once (and fail it again).
+    const poolPaused = async () =>
+      ((await api.get('/api/cluster')).json() as { pools: Array<{ queue: string; paused: boolean }> }).pools.some((pool) => pool.queue === queue && pool.paused);
+    await waitFor(poolPaused, 'the pool to apply the pause', 20_000);
     const retried = await api.write('POST', `/api/dead/${created.id}/retry`);
     assert.deepEqual(retried.json(), { retried: [created.id] });
     assert.equal((await api.get(`/api/dead/${created.id}`)).statusCode, 404);
