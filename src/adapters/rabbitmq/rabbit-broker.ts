@@ -264,10 +264,15 @@ export class RabbitBroker implements Broker {
 
   /** Cancel requests and freed keys reach this process through Redis pub/sub. */
   private listenToLedger(): Promise<void> {
-    this.subscribed ??= this.ledger.subscribe(
-      () => this.changes.emit('change', 'cancellations'),
-      () => this.consumers.forEach((consumer) => consumer.retryParked()),
-    );
+    this.subscribed ??= this.ledger
+      .subscribe(
+        () => this.changes.emit('change', 'cancellations'),
+        () => this.consumers.forEach((consumer) => consumer.retryParked()),
+      )
+      .catch(() => {
+        // Closed while it subscribed, or Redis is away: nobody waits on this, and the next claim or subscribe tries again.
+        this.subscribed = undefined;
+      });
     return this.subscribed;
   }
 }
