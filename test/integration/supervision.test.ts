@@ -66,9 +66,12 @@ describe('a crash loop', async () => {
     fs.writeFileSync(marker, 'broken');
     const [worker] = harness.pool.snapshot().workers;
     process.kill(worker!.pid, 'SIGKILL');
-    await new Promise((resolve) => setTimeout(resolve, 2500));
-    // Without backoff this would be hundreds of starts; with it, a handful.
-    assert.ok(starts.length >= 3 && starts.length <= 8, `${starts.length} starts in 2.5s`);
+    // Each failed start takes a worker's boot, seconds on a slow machine: wait for three, however long they take.
+    const killedAt = Date.now();
+    await waitFor(() => starts.length >= 3, 'three restarts of the broken worker', 20_000);
+    const elapsed = Date.now() - killedAt;
+    // Without backoff, hundreds of starts would fit in that time; with it (200 ms, then 400), a handful.
+    assert.ok(starts.length <= 8 && elapsed >= 600, `${starts.length} starts in ${elapsed} ms`);
     const gaps = starts.slice(1).map((at, i) => at - starts[i]!);
     assert.ok(gaps.slice(1).every((gap) => gap >= 150), `gaps grow: ${gaps.join(', ')} ms`);
     fs.rmSync(marker);
