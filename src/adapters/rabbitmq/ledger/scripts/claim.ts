@@ -15,7 +15,7 @@
  */
 export const CLAIM = `
 local prefix, owner, leaseEnd, leaseMs = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local function claim(taskKey, runningSet, leaseKey, cancelledQueued, id, owner, generation, leaseEnd, leaseMs, key, queue, taskType)
+local function claim(taskKey, runningSet, leaseKey, cancelledQueued, id, generation, key, queue, taskType)
   local task = redis.call('HMGET', taskKey, 's', 'g', 'o', 'c')
   local state, holder = task[1], task[3]
   if not state then
@@ -49,7 +49,7 @@ local deliveries = cjson.decode(ARGV[5])
 local verdicts = {}
 for item = 1, #deliveries do
   local k, d = 4 * (item - 1), deliveries[item]
-  verdicts[item] = claim(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], d[1], owner, d[2], leaseEnd, leaseMs, d[3], d[4], d[5])
+  verdicts[item] = claim(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], d[1], d[2], d[3], d[4], d[5])
 end
 return verdicts
 `;
