@@ -1,8 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { ChannelAcks } from '../../src/adapters/rabbitmq/channel-acks.js';
+import { ACK_BATCH, ChannelAcks } from '../../src/adapters/rabbitmq/channel-acks.js';
 
 /** The frames ChannelAcks sends, as [kind, tag, multiple]: what RabbitMQ would receive. */
 function recordingChannel() {
@@ -17,20 +17,40 @@ function recordingChannel() {
 const delivery = (tag: number) => ({ fields: { deliveryTag: tag } }) as ConsumeMessage;
 
 describe('ChannelAcks', () => {
-  test('the oldest unsettled deliveries acked in one turn go as one multiple ack', async () => {
+  test('acks wait out the window, and the oldest unsettled deliveries acked within it go as one multiple ack', async () => {
     const { channel, frames } = recordingChannel();
-    const acks = new ChannelAcks(channel);
+    const acks = new ChannelAcks(channel, 30);
     const messages = [1, 2, 3, 4].map(delivery);
     messages.forEach((message) => acks.delivered(message));
-    for (const message of messages.slice(0, 3)) acks.ack(message);
-    assert.deepEqual(frames, [], 'nothing before the end of the turn');
+    acks.ack(messages[0]!);
     await nextTurn();
+    acks.ack(messages[1]!);
+    acks.ack(messages[2]!);
+    assert.equal(acks.pending, 3);
+    await nextTurn();
+    assert.deepEqual(frames, [], 'nothing before the window ends');
+    await sleep(60);
     assert.deepEqual(frames, [['ack', 3, true]]);
+    assert.equal(acks.pending, 0);
+  });
+
+  test('a full batch goes at the end of the turn, and flush() sends what waits at once', async () => {
+    const { channel, frames } = recordingChannel();
+    const acks = new ChannelAcks(channel, 60_000);
+    const messages = Array.from({ length: ACK_BATCH + 1 }, (_, index) => delivery(index + 1));
+    messages.forEach((message) => acks.delivered(message));
+    for (const message of messages.slice(0, ACK_BATCH)) acks.ack(message);
+    await nextTurn();
+    assert.deepEqual(frames, [['ack', ACK_BATCH, true]]);
+    acks.ack(messages[ACK_BATCH]!);
+    acks.flush();
+    assert.deepEqual(frames.at(-1), ['ack', ACK_BATCH + 1, false]);
   });
 
   test('an ack behind a delivery still held goes alone, and the held one is never covered', async () => {
     const { channel, frames } = recordingChannel();
-    const acks = new ChannelAcks(channel);
+    // A window of 0: each turn's acks go at its end.
+    const acks = new ChannelAcks(channel, 0);
     const messages = [1, 2, 3, 4].map(delivery);
     messages.forEach((message) => acks.delivered(message));
     acks.ack(messages[0]!);
@@ -49,7 +69,7 @@ describe('ChannelAcks', () => {
 
   test('a requeued delivery leaves at once, and later runs skip it', async () => {
     const { channel, frames } = recordingChannel();
-    const acks = new ChannelAcks(channel);
+    const acks = new ChannelAcks(channel, 0);
     const messages = [1, 2, 3].map(delivery);
     messages.forEach((message) => acks.delivered(message));
     acks.requeue(messages[0]!);

@@ -127,8 +127,15 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
   async close(): Promise<void> {
     this.closed = true;
     const model = this.model;
+    const channels = this.channels;
     this.model = undefined;
     this.channels = undefined;
+    if (channels) {
+      // Acks still in their window go first. Closing their channel before the connection makes RabbitMQ read them:
+      // a channel's frames are handled in order, but a connection's close can overtake them.
+      channels.acks.flush();
+      await channels.consumer.close().catch(() => {});
+    }
     await model?.close().catch(() => {});
   }
 

@@ -90,7 +90,9 @@ export class QueueConsumer {
     }
     // Credit for what the pool holds, what it can still take and what it will ask for next: no more, so no pool hoards tasks.
     // What arrived and is not taken yet is that read-ahead, already delivered: counted again, it would add credit at every take.
-    this.credit.want(this.handedOut.size + this.parked.length + Math.max(0, max - out.length) + readAhead);
+    // Finished tasks whose acks wait for their window still hold credit at RabbitMQ.
+    const acking = this.deps.session.current?.acks.pending ?? 0;
+    this.credit.want(this.handedOut.size + this.parked.length + acking + Math.max(0, max - out.length) + readAhead);
     return out;
   }
 
