@@ -115,7 +115,11 @@ async function productionNoop(ctx: BenchContext, stack: ProductionStack): Promis
 
   await ctx.quiet('celery');
   const celery = await celeryThroughput(stack, total, warmup, ctx.cores);
-  ctx.log('skipped' in celery ? `noop-throughput: ${celery.skipped}` : `noop-throughput: celery ${celery.version} ${celery.rate.toFixed(0)} tasks/s over ${celery.timedTasks} tasks`);
+  ctx.log(
+    'skipped' in celery
+      ? `noop-throughput: ${celery.skipped}`
+      : `noop-throughput: celery ${celery.version} ${celery.rate.toFixed(0)} tasks/s over ${celery.timedTasks} tasks${celery.stalled ? `; ${celery.stalled}` : ''}`,
+  );
 
   await ctx.quiet('amqplib');
   const ceiling = await amqplibCeiling(stack, total, warmup);
@@ -156,7 +160,7 @@ async function productionNoop(ctx: BenchContext, stack: ProductionStack): Promis
       gaffer: gaffer.rate,
       anchor: 'skipped' in celery ? null : { name: `celery prefork c=${ctx.cores}`, value: celery.rate },
       target: 'skipped' in celery ? null : { op: '>=', value: CELERY_FACTOR * celery.rate, basis: `${CELERY_FACTOR} × celery` },
-      ...('skipped' in celery ? { note: celery.skipped } : {}),
+      ...('skipped' in celery ? { note: celery.skipped } : celery.stalled ? { note: celery.stalled } : {}),
       details:
         'skipped' in celery
           ? {}
