@@ -7,6 +7,9 @@ import { CpuBreakdown } from '../harness/cpu-breakdown.js';
 import type { Stack } from '../harness/stack.js';
 import { median, round } from '../harness/time.js';
 
+/** How many batches of the shape gaffer and Piscina run before the timed ones. */
+const WARMUP_BATCHES = 2;
+
 /**
  * The two batch shapes of issue 2, with their targets on the embedded
  * broker; on RabbitMQ and Redis, issue 3 sets one for 200 × 20 ms only.
@@ -44,7 +47,9 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
   for (const shape of SHAPES) {
     const calibration = calibrate(shape.targetMs, shape.samples);
     ctx.log(`${shape.id}: ${calibration.iterations} iterations take ${calibration.singleMs.toFixed(3)} ms here (t_single)`);
-    const warmup = Math.max(4 * ctx.cores, Math.round(shape.count / 10));
+    // Two batches: a pool manager's dispatch path is compiled by V8 only after a few thousand tasks (its CPU per task
+    // fell by a third from the first run of 1,000 × 2 ms to the third), and a pool in steady use is long past that.
+    const warmup = WARMUP_BATCHES * shape.count;
     const gaffer = await gafferMakespan(ctx.stack, calibration, shape.count, ctx.cores, repeats, warmup);
     ctx.log(
       `${shape.id}: gaffer ${gaffer.efficiency.toFixed(3)} (${gaffer.runs.map((r) => r.efficiency.toFixed(3)).join(', ')}); ` +
@@ -113,7 +118,7 @@ async function gafferMakespan(stack: Stack, calibration: Calibration, count: num
     await pool.start();
     await waitForIdleWorkers(pool, cores);
     const batch = (n: number) => Array.from({ length: n }, () => ({ type: 'burn' as const, payload: { iterations: calibration.iterations } }));
-    // Warm-up: workers load and optimize burnCpu, and the pool learns the service time, as it would have in steady use.
+    // Warm-up: workers load and optimize burnCpu, V8 compiles the manager's dispatch path, and the pool learns the service time, as in steady use.
     const warm = awaitFinishes(pool, warmup);
     await client.enqueueMany(batch(warmup));
     await warm;
