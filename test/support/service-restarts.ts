@@ -17,13 +17,32 @@ export function restartRedis(port = 6379): void {
   throw new Error(`Redis did not come back on port ${port}`);
 }
 
+/**
+ * How long a rabbitmqctl command may take. These calls block the test's event
+ * loop (no test timeout can fire meanwhile): a RabbitMQ stuck in stop_app, as
+ * seen once here, must fail the test instead of hanging the suite.
+ */
+const RABBITMQCTL_TIMEOUT_MS = 60_000;
+
+function rabbitmqctl(...args: string[]): void {
+  try {
+    execFileSync('rabbitmqctl', args, { stdio: 'ignore', timeout: RABBITMQCTL_TIMEOUT_MS });
+  } catch (error) {
+    throw new Error(
+      `rabbitmqctl ${args[0]} failed or took over ${RABBITMQCTL_TIMEOUT_MS / 1000} s (${(error as Error).message}); ` +
+        'RabbitMQ may be stuck: restart it (rabbitmqctl stop, then rabbitmq-server -detached) before running the tests again',
+      { cause: error },
+    );
+  }
+}
+
 /** Stops and starts the RabbitMQ application (the node keeps running; queues and messages survive). */
 export function restartRabbitApp(pauseMs = 1000): void {
-  execFileSync('rabbitmqctl', ['stop_app'], { stdio: 'ignore' });
+  rabbitmqctl('stop_app');
   spawnSync('sleep', [String(pauseMs / 1000)]);
-  execFileSync('rabbitmqctl', ['start_app'], { stdio: 'ignore' });
+  rabbitmqctl('start_app');
 }
 
 export function closeRabbitConnections(reason: string): void {
-  execFileSync('rabbitmqctl', ['close_all_connections', reason], { stdio: 'ignore' });
+  rabbitmqctl('close_all_connections', reason);
 }
