@@ -136,6 +136,8 @@ describe('record and finish in one step on RabbitMQ and Redis', { skip: services
       assert.deepEqual([...states], ['succeeded']);
     } finally {
       await pool.stop(2000);
+      // Closed first: a consumer whose queue is deleted declares it again and goes on consuming.
+      await backend.close();
       await services.cleanUp(prefix, [own]);
     }
   });
