@@ -16,6 +16,10 @@ function recordingChannel() {
 
 const delivery = (tag: number) => ({ fields: { deliveryTag: tag } }) as ConsumeMessage;
 
+/** A window short enough for the cases that are not about it, and a wait that outlasts it. */
+const SHORT_WINDOW_MS = 5;
+const PAST_WINDOW_MS = 30;
+
 describe('ChannelAcks', () => {
   test('acks wait out the window, and the oldest unsettled deliveries acked within it go as one multiple ack', async () => {
     const { channel, frames } = recordingChannel();
@@ -49,34 +53,33 @@ describe('ChannelAcks', () => {
 
   test('an ack behind a delivery still held goes alone, and the held one is never covered', async () => {
     const { channel, frames } = recordingChannel();
-    // A window of 0: each turn's acks go at its end.
-    const acks = new ChannelAcks(channel, 0);
+    const acks = new ChannelAcks(channel, SHORT_WINDOW_MS);
     const messages = [1, 2, 3, 4].map(delivery);
     messages.forEach((message) => acks.delivered(message));
     acks.ack(messages[0]!);
     acks.ack(messages[2]!);
     acks.ack(messages[3]!);
-    await nextTurn();
+    await sleep(PAST_WINDOW_MS);
     assert.deepEqual(frames, [
       ['ack', 1, false],
       ['ack', 3, false],
       ['ack', 4, false],
     ]);
     acks.ack(messages[1]!);
-    await nextTurn();
+    await sleep(PAST_WINDOW_MS);
     assert.deepEqual(frames.at(-1), ['ack', 2, false]);
   });
 
   test('a requeued delivery leaves at once, and later runs skip it', async () => {
     const { channel, frames } = recordingChannel();
-    const acks = new ChannelAcks(channel, 0);
+    const acks = new ChannelAcks(channel, SHORT_WINDOW_MS);
     const messages = [1, 2, 3].map(delivery);
     messages.forEach((message) => acks.delivered(message));
     acks.requeue(messages[0]!);
     assert.deepEqual(frames, [['nack', 1, false]]);
     acks.ack(messages[1]!);
     acks.ack(messages[2]!);
-    await nextTurn();
+    await sleep(PAST_WINDOW_MS);
     assert.deepEqual(frames, [
       ['nack', 1, false],
       ['ack', 3, true],

@@ -45,7 +45,7 @@ export class ChannelAcks {
   /** Acks within the window, or at the end of this turn once a batch is waiting. */
   ack(message: ConsumeMessage): void {
     this.acking.add(message.fields.deliveryTag);
-    if (this.acking.size >= ACK_BATCH || this.windowMs === 0) {
+    if (this.acking.size >= ACK_BATCH) {
       if (this.turnScheduled) return;
       this.turnScheduled = true;
       setImmediate(() => this.flush());
