@@ -116,7 +116,7 @@ export class Ledger {
       const deliveries: unknown[] = [];
       for (const { envelope, generation } of chunk) {
         keys.push(this.task(envelope.id), this.running(envelope.queue), this.keyLease(envelope), this.cancelledQueued(envelope.queue));
-        deliveries.push([envelope.id, generation, envelope.key ?? '', envelope.queue, envelope.type]);
+        deliveries.push([envelope.id, String(generation), envelope.key ?? '', envelope.queue, envelope.type]);
       }
       const args = [this.prefix, owner, now + leaseMs, leaseMs, JSON.stringify(deliveries)];
       return runScript(this.redis, SCRIPTS.claim, keys, args) as Promise<ClaimVerdict[]>;

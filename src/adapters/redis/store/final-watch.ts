@@ -95,8 +95,8 @@ export class FinalWatch {
   private connectSubscriber(): Redis {
     const subscriber = this.options.connect();
     let lost = false;
-    subscriber.on('message', (channel: string, id: string) => {
-      if (channel === this.options.channel) this.read([id]);
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.options.channel) this.read(announcedIds(message));
     });
     subscriber.on('close', () => {
       lost = true;
@@ -165,5 +165,19 @@ export class FinalWatch {
       );
     }, RETRY_MS);
     this.retryTimer.unref();
+  }
+}
+
+/**
+ * The ids in one message of the final channel: a JSON array, one message per
+ * script call (see SETTLE_RECORD's announceFinal). Anything else is no
+ * announcement of ours, and wakes nobody.
+ */
+function announcedIds(message: string): string[] {
+  try {
+    const ids: unknown = JSON.parse(message);
+    return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
+  } catch {
+    return [];
   }
 }

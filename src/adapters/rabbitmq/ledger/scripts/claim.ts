@@ -11,7 +11,7 @@
  * its own; returns one verdict per delivery.
  *
  * KEYS: per delivery, 4: the task hash, its queue's running set (scored by lease end), its key lease (or a dummy key), its queue's count of cancelled tasks still in RabbitMQ
- * ARGV: prefix, owner, lease end (ms), lease length (ms), then the deliveries as one JSON array, each [id, attempt generation of this copy, key ('' for none), queue, type]
+ * ARGV: prefix, owner, lease end (ms), lease length (ms), then the deliveries as one JSON array, each [id, attempt generation of this copy (a decimal string: Lua would format a number for every call that writes it), key ('' for none), queue, type]
  */
 export const CLAIM = `
 local prefix, owner, leaseEnd, leaseMs = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -28,7 +28,7 @@ local function claim(taskKey, runningSet, leaseKey, cancelledQueued, id, generat
   end
   if state == 'done' or state == 'dead' then return 'drop' end
   local known = tonumber(task[2]) or 0
-  if generation < known then return 'drop' end
+  if tonumber(generation) < known then return 'drop' end
   if state == 'running' and holder == owner then return 'mine' end
   local verdict = 'run'
   if task[4] == '1' then

@@ -11,8 +11,8 @@ export const FINISH_TASK = `${HOLDS}
 local function finishTask(taskKey, runningSet, leaseKey, id, state, leaseName, owner, generation, retention, keyChannel, prefix)
   local task = holding(taskKey, owner, generation)
   if not task then return 0 end
+  -- Its holder ('o') and cancel flag ('c') stay: every reader looks at a final state first, and a restart writes the hash anew.
   redis.call('HSET', taskKey, 's', state)
-  redis.call('HDEL', taskKey, 'c', 'o')
   redis.call('EXPIRE', taskKey, retention)
   redis.call('ZREM', runningSet, id)
   if task.cancelling then redis.call('SREM', prefix .. 'cancelling:' .. owner, id) end

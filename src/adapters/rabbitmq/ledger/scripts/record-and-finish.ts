@@ -26,9 +26,10 @@ local ended = {}
 for item = 1, #tasks do
   local k, task = 2 + (item - 1) * 4, tasks[item]
   local id = task[1]
-  upsertRecord(finalTasks, retentionKey, finalChannel, KEYS[k + 1], id, task[2], task[3], task[4])
+  upsertRecord(finalTasks, retentionKey, KEYS[k + 1], id, task[2], task[3], task[4])
   -- A key lease is named by its key.
   ended[item] = finishTask(KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], id, task[5], KEYS[k + 4], task[6], task[7], retention, keyChannel, prefix)
 end
+announceFinal(finalChannel)
 return ended
 `;

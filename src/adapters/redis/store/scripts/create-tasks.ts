@@ -27,12 +27,15 @@ local created, at = 0, 2
 for index = 3, #KEYS do
   local taskKey, id, now = KEYS[index], ARGV[at], tonumber(ARGV[at + 1])
   if redis.call('EXISTS', taskKey) == 0 then
-    redis.call('HSET', taskKey, unpack(cjson.decode(ARGV[at + 2])))
-    settleRecord(finalTasks, retentionKey, channel, now, taskKey, id)
+    local fields = cjson.decode(ARGV[at + 2])
+    redis.call('HSET', taskKey, unpack(fields))
+    local state, finishedAt = writtenState(fields)
+    settleRecord(finalTasks, retentionKey, now, taskKey, id, state, finishedAt, true)
     created = created + 1
   end
   at = at + 3
 end
+announceFinal(channel)
 return created
 `,
 };

@@ -16,26 +16,51 @@ const FINAL_TABLE = [...FINAL_STATES].map((state) => `['${state}'] = true`).join
 
 /**
  * Puts a record's final-ness in order after a write, in the same atomic step:
- * a final record joins the final set (for prune), expires after the retention
- * (the one the last prune stored, or the default; read once per script call,
- * however many records it settles) and its id is published so that watchers
- * wake; a record that is not final (again) leaves the set and loses its TTL.
+ * a final record joins the final set (for prune) and expires after the
+ * retention (the one the last prune stored, or the default; read once per
+ * script call, however many records it settles), and its id is kept for
+ * announceFinal; a record that is not final (again) leaves the set and loses
+ * its TTL. The caller passes the state and finishedAt it just wrote, when it
+ * wrote them: only what it did not write is read back. A record created by
+ * this write (`fresh`) has no TTL to lose, but its id may linger in the final
+ * set from an expired record of the same id, and leaves it.
+ *
+ * announceFinal(channel) publishes the ids settled final by the script, as
+ * one JSON array: one message per script call, however many records, so that
+ * watchers wake. Every script that settles records calls it at its end.
  */
 export const SETTLE_RECORD = `
 local FINAL = { ${FINAL_TABLE} }
 local finalTtl
-local function settleRecord(finalTasks, retentionKey, channel, now, taskKey, id)
-  local record = redis.call('HMGET', taskKey, 'state', 'finishedAt')
-  if FINAL[record[1]] then
-    local finishedAt = tonumber(record[2]) or now
-    redis.call('ZADD', finalTasks, finishedAt, id)
-    finalTtl = finalTtl or math.max(tonumber(redis.call('GET', retentionKey)) or ${DEFAULT_FINAL_TTL_MS}, ${MIN_FINAL_TTL_MS})
+local settledFinal = {}
+local function settleRecord(finalTasks, retentionKey, now, taskKey, id, state, finishedAt, fresh)
+  if state == nil then
+    local record = redis.call('HMGET', taskKey, 'state', 'finishedAt')
+    state, finishedAt = record[1], record[2]
+  elseif FINAL[state] and finishedAt == nil then
+    finishedAt = redis.call('HGET', taskKey, 'finishedAt')
+  end
+  if FINAL[state] then
+    -- Numbers go to Redis as the strings they came as: Lua formats a number for each call that takes one.
+    redis.call('ZADD', finalTasks, tonumber(finishedAt) and finishedAt or now, id)
+    finalTtl = finalTtl or tostring(math.max(tonumber(redis.call('GET', retentionKey)) or ${DEFAULT_FINAL_TTL_MS}, ${MIN_FINAL_TTL_MS}))
     redis.call('PEXPIRE', taskKey, finalTtl)
-    redis.call('PUBLISH', channel, id)
+    settledFinal[#settledFinal + 1] = id
   else
     redis.call('ZREM', finalTasks, id)
-    redis.call('PERSIST', taskKey)
+    if not fresh then redis.call('PERSIST', taskKey) end
   end
+end
+-- The state and finishedAt among field/value pairs, where the write sets them.
+local function writtenState(pairs)
+  local state, finishedAt
+  for index = 1, #pairs - 1, 2 do
+    if pairs[index] == 'state' then state = pairs[index + 1] elseif pairs[index] == 'finishedAt' then finishedAt = pairs[index + 1] end
+  end
+  return state, finishedAt
+end
+local function announceFinal(channel)
+  if #settledFinal > 0 then redis.call('PUBLISH', channel, cjson.encode(settledFinal)) end
 end
 `;
 
@@ -49,7 +74,10 @@ export const TASK_SCRIPT_HEAD = `
 local taskKey, finalTasks, retentionKey = KEYS[1], KEYS[2], KEYS[3]
 local id, channel, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 ${SETTLE_RECORD}
-local function settle() settleRecord(finalTasks, retentionKey, channel, now, taskKey, id) end
+local function settle()
+  settleRecord(finalTasks, retentionKey, now, taskKey, id)
+  announceFinal(channel)
+end
 `;
 
 export const TASK_SCRIPT_KEYS = 3;

@@ -23,10 +23,16 @@ export interface RecordWrite {
  * RabbitMQ broker's record-and-finish script (see RedisSettlement).
  */
 export const UPSERT_RECORD = `${SETTLE_RECORD}
-local function upsertRecord(finalTasks, retentionKey, channel, taskKey, id, now, created, updated)
-  if #created > 0 and redis.call('EXISTS', taskKey) == 0 then redis.call('HSET', taskKey, unpack(created)) end
+local function upsertRecord(finalTasks, retentionKey, taskKey, id, now, created, updated)
+  local fresh = false
+  if #created > 0 and redis.call('EXISTS', taskKey) == 0 then
+    redis.call('HSET', taskKey, unpack(created))
+    fresh = true
+  end
   if #updated > 0 then redis.call('HSET', taskKey, unpack(updated)) end
-  settleRecord(finalTasks, retentionKey, channel, now, taskKey, id)
+  local state, finishedAt = writtenState(updated)
+  if state == nil and fresh then state, finishedAt = writtenState(created) end
+  settleRecord(finalTasks, retentionKey, now, taskKey, id, state, finishedAt, fresh)
 end
 `;
 
@@ -56,8 +62,9 @@ ${UPSERT_RECORD}
 local records = cjson.decode(ARGV[2])
 for index = 1, #records do
   local record = records[index]
-  upsertRecord(finalTasks, retentionKey, channel, KEYS[index + 2], record[1], record[2], record[3], record[4])
+  upsertRecord(finalTasks, retentionKey, KEYS[index + 2], record[1], record[2], record[3], record[4])
 end
+announceFinal(channel)
 return #KEYS - 2
 `,
 };
