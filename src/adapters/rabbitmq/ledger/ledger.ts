@@ -50,12 +50,15 @@ export class Ledger {
   private subscriber: Redis | undefined;
   private readonly finishes: TurnBatch<Finishing, boolean>;
   private readonly recordedFinishes: TurnBatch<Finishing & { record: RecordWrite }, boolean>;
+  /** Key names are a prefix and an id or a queue; the hot scripts get the prefixes and build the names themselves. */
+  private readonly prefixes: { task: string; running: string; cancelledQueued: string };
 
   constructor(
     url: string,
     private readonly prefix: string,
     private readonly retentionSeconds = 24 * 3600,
   ) {
+    this.prefixes = { task: `${prefix}t:`, running: `${prefix}running:`, cancelledQueued: `${prefix}cancelled-queued:` };
     this.redis = connectRedis(url);
     installScripts(this.redis, Object.values(SCRIPTS));
     this.finishes = new TurnBatch((items) => this.finishAll(items));
@@ -64,12 +67,13 @@ export class Ledger {
 
   readonly channels = { cancel: () => `${this.prefix}cancel`, keyFree: () => `${this.prefix}keyfree` };
 
+
   private task(id: string): string {
-    return `${this.prefix}t:${id}`;
+    return this.prefixes.task + id;
   }
 
   private running(queue: string): string {
-    return `${this.prefix}running:${queue}`;
+    return this.prefixes.running + queue;
   }
 
   private arrivalsKey(queue: string): string {
@@ -81,7 +85,7 @@ export class Ledger {
   }
 
   private cancelledQueued(queue: string): string {
-    return `${this.prefix}cancelled-queued:${queue}`;
+    return this.prefixes.cancelledQueued + queue;
   }
 
   /** The name of a key's lease; a dummy (never set) for tasks without a key, so scripts always get their keys. */
@@ -112,14 +116,17 @@ export class Ledger {
   /** Decides the fate of a batch of deliveries (see the claim script). */
   async claim(items: readonly ClaimItem[], owner: string, leaseMs: number, now: number): Promise<ClaimVerdict[]> {
     return inChunks(items, (chunk) => {
-      const keys: string[] = [];
-      const deliveries: unknown[] = [];
-      for (const { envelope, generation } of chunk) {
-        keys.push(this.task(envelope.id), this.running(envelope.queue), this.keyLease(envelope), this.cancelledQueued(envelope.queue));
-        deliveries.push([envelope.id, String(generation), envelope.key ?? '', envelope.queue, envelope.type]);
-      }
-      const args = [this.prefix, owner, now + leaseMs, leaseMs, JSON.stringify(deliveries)];
-      return runScript(this.redis, SCRIPTS.claim, keys, args) as Promise<ClaimVerdict[]>;
+      const deliveries = chunk.map(({ envelope, generation }) => [
+        envelope.id,
+        String(generation),
+        envelope.key ?? '',
+        envelope.queue,
+        envelope.type,
+        this.keyLease(envelope),
+      ]);
+      const { task, running, cancelledQueued } = this.prefixes;
+      const args = [this.prefix, owner, now + leaseMs, leaseMs, task, running, cancelledQueued, JSON.stringify(deliveries)];
+      return runScript(this.redis, SCRIPTS.claim, [], args) as Promise<ClaimVerdict[]>;
     });
   }
 
@@ -148,15 +155,13 @@ export class Ledger {
   private async recordAndFinishAll(items: ReadonlyArray<Finishing & { record: RecordWrite }>): Promise<boolean[]> {
     // One store writes through a ledger (see RedisSettlement): the first item's keys are every item's.
     const store = items[0]!.record.keys;
-    const keys: string[] = [store.finalTasks, store.retention];
-    const tasks: unknown[] = [];
-    for (const { envelope, state, owner, generation, record } of items) {
-      keys.push(store.task(envelope.id), this.task(envelope.id), this.running(envelope.queue), this.keyLease(envelope));
+    const tasks = items.map(({ envelope, state, owner, generation, record }) =>
       // The record is the task's own: upsertItem's id is the task's id.
-      tasks.push([...upsertItem(record.upsert), state, owner, generation]);
-    }
-    const args = [store.finalChannel, this.retentionSeconds, this.channels.keyFree(), this.prefix, JSON.stringify(tasks)];
-    const ended = (await runScript(this.redis, SCRIPTS.recordAndFinish, keys, args)) as number[];
+      [...upsertItem(record.upsert), state, owner, generation, envelope.queue, this.keyLease(envelope)],
+    );
+    const { task, running } = this.prefixes;
+    const args = [store.finalChannel, this.retentionSeconds, this.channels.keyFree(), this.prefix, store.taskPrefix, task, running, JSON.stringify(tasks)];
+    const ended = (await runScript(this.redis, SCRIPTS.recordAndFinish, [store.finalTasks, store.retention], args)) as number[];
     return ended.map((flag) => flag === 1);
   }
 

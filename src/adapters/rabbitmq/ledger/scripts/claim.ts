@@ -10,11 +10,21 @@
  * Several deliveries in one step (the batch a pool takes), each decided on
  * its own; returns one verdict per delivery.
  *
- * KEYS: per delivery, 4: the task hash, its queue's running set (scored by lease end), its key lease (or a dummy key), its queue's count of cancelled tasks still in RabbitMQ
- * ARGV: prefix, owner, lease end (ms), lease length (ms), then the deliveries as one JSON array, each [id, attempt generation of this copy (a decimal string: Lua would format a number for every call that writes it), key ('' for none), queue, type]
+ * Key names are built here from the prefixes the Ledger passes, not passed
+ * one by one: four keys a delivery as arguments cost the client more than the
+ * rest of the claim (ioredis handles each argument on its own).
+ *
+ * KEYS: none
+ * ARGV: prefix, owner, lease end (ms), lease length (ms), the prefixes of task
+ * hashes, running sets (by queue) and counts of cancelled tasks still in
+ * RabbitMQ (by queue), then the deliveries as one JSON array, each [id,
+ * attempt generation of this copy (a decimal string: Lua would format a
+ * number for every call that writes it), key ('' for none), queue, type, key
+ * lease name (a dummy key, never set, for none)]
  */
 export const CLAIM = `
 local prefix, owner, leaseEnd, leaseMs = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local taskPrefix, runningPrefix, cancelledQueuedPrefix = ARGV[5], ARGV[6], ARGV[7]
 local function claim(taskKey, runningSet, leaseKey, cancelledQueued, id, generation, key, queue, taskType)
   local task = redis.call('HMGET', taskKey, 's', 'g', 'o', 'c')
   local state, holder = task[1], task[3]
@@ -45,11 +55,12 @@ local function claim(taskKey, runningSet, leaseKey, cancelledQueued, id, generat
   redis.call('ZADD', runningSet, leaseEnd, id)
   return verdict
 end
-local deliveries = cjson.decode(ARGV[5])
+local deliveries = cjson.decode(ARGV[8])
 local verdicts = {}
 for item = 1, #deliveries do
-  local k, d = 4 * (item - 1), deliveries[item]
-  verdicts[item] = claim(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], d[1], d[2], d[3], d[4], d[5])
+  local d = deliveries[item]
+  local queue = d[4]
+  verdicts[item] = claim(taskPrefix .. d[1], runningPrefix .. queue, d[6], cancelledQueuedPrefix .. queue, d[1], d[2], d[3], queue, d[5])
 end
 return verdicts
 `;

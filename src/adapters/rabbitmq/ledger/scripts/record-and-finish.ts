@@ -10,25 +10,30 @@ import { FINISH_TASK } from './finish.js';
  * the ledger changes only for its holder. Returns 1 or 0 per task: ended, or
  * not held.
  *
- * KEYS: the store's final set and retention key, then per task, 4: its record,
- * its ledger hash, its queue's running set, its key lease (or a dummy key)
+ * A task's keys are built here from prefixes, as in CLAIM: passed one by one,
+ * four keys a task cost the client more than the rest of the call.
+ *
+ * KEYS: the store's final set and retention key
  * ARGV: the store's final channel, the ledger's retention in seconds, key
- * channel and prefix, then the tasks as one JSON array, each [id, now,
+ * channel and prefix, the prefixes of store records, ledger hashes and
+ * running sets (by queue), then the tasks as one JSON array, each [id, now,
  * creation fields, update fields (UPSERT_RECORD's), final state, owner,
- * attempt generation (FINISH_TASK's)]
+ * attempt generation (FINISH_TASK's), queue, key lease name (a dummy key,
+ * never set, for none)]
  */
 export const RECORD_AND_FINISH = `${UPSERT_RECORD}
 ${FINISH_TASK}
 local finalTasks, retentionKey = KEYS[1], KEYS[2]
 local finalChannel, retention, keyChannel, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local tasks = cjson.decode(ARGV[5])
+local recordPrefix, taskPrefix, runningPrefix = ARGV[5], ARGV[6], ARGV[7]
+local tasks = cjson.decode(ARGV[8])
 local ended = {}
 for item = 1, #tasks do
-  local k, task = 2 + (item - 1) * 4, tasks[item]
-  local id = task[1]
-  upsertRecord(finalTasks, retentionKey, KEYS[k + 1], id, task[2], task[3], task[4])
+  local task = tasks[item]
+  local id, lease = task[1], task[9]
+  upsertRecord(finalTasks, retentionKey, recordPrefix .. id, id, task[2], task[3], task[4])
   -- A key lease is named by its key.
-  ended[item] = finishTask(KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], id, task[5], KEYS[k + 4], task[6], task[7], retention, keyChannel, prefix)
+  ended[item] = finishTask(taskPrefix .. id, runningPrefix .. task[8], lease, id, task[5], lease, task[6], task[7], retention, keyChannel, prefix)
 end
 announceFinal(finalChannel)
 return ended
