@@ -51,14 +51,20 @@ export class Ledger {
   private readonly finishes: TurnBatch<Finishing, boolean>;
   private readonly recordedFinishes: TurnBatch<Finishing & { record: RecordWrite }, boolean>;
   /** Key names are a prefix and an id or a queue; the hot scripts get the prefixes and build the names themselves. */
-  private readonly prefixes: { task: string; running: string; cancelledQueued: string };
+  private readonly prefixes: { task: string; running: string; cancelledQueued: string; group: string; arrivals: string };
 
   constructor(
     url: string,
     private readonly prefix: string,
     private readonly retentionSeconds = 24 * 3600,
   ) {
-    this.prefixes = { task: `${prefix}t:`, running: `${prefix}running:`, cancelledQueued: `${prefix}cancelled-queued:` };
+    this.prefixes = {
+      task: `${prefix}t:`,
+      running: `${prefix}running:`,
+      cancelledQueued: `${prefix}cancelled-queued:`,
+      group: `${prefix}group:`,
+      arrivals: `${prefix}arrivals:`,
+    };
     this.redis = connectRedis(url);
     installScripts(this.redis, Object.values(SCRIPTS));
     this.finishes = new TurnBatch((items) => this.finishAll(items));
@@ -77,7 +83,7 @@ export class Ledger {
   }
 
   private arrivalsKey(queue: string): string {
-    return `${this.prefix}arrivals:${queue}`;
+    return this.prefixes.arrivals + queue;
   }
 
   private cancelling(owner: string): string {
@@ -96,19 +102,16 @@ export class Ledger {
   /** Registers ids before publishing; 'new' for fresh ids, else their current state. */
   async register(envelopes: readonly TaskEnvelope[]): Promise<string[]> {
     return inChunks(envelopes, (chunk) => {
-      const keys: string[] = [`${this.prefix}queues`];
-      const args: Array<string | number> = [this.retentionSeconds];
-      for (const envelope of chunk) {
-        keys.push(this.task(envelope.id), `${this.prefix}group:${envelope.group ?? ''}`, this.arrivalsKey(envelope.queue));
-        args.push(envelope.id, envelope.queue, envelope.type, envelope.group ?? '', envelope.key ?? '');
-      }
-      return runScript(this.redis, SCRIPTS.register, keys, args) as Promise<string[]>;
+      const tasks = chunk.map((envelope) => [envelope.id, envelope.queue, envelope.type, envelope.group ?? '', envelope.key ?? '']);
+      const { task, group, arrivals } = this.prefixes;
+      const args = [this.retentionSeconds, task, group, arrivals, JSON.stringify(tasks)];
+      return runScript(this.redis, SCRIPTS.register, [`${this.prefix}queues`], args) as Promise<string[]>;
     });
   }
 
   async markQueued(envelopes: readonly TaskEnvelope[]): Promise<void> {
     await inChunks(envelopes, async (chunk) => {
-      await runScript(this.redis, SCRIPTS.markQueued, chunk.map((envelope) => this.task(envelope.id)), []);
+      await runScript(this.redis, SCRIPTS.markQueued, [], [this.prefixes.task, JSON.stringify(chunk.map((envelope) => envelope.id))]);
       return [];
     });
   }
@@ -197,7 +200,7 @@ export class Ledger {
   }
 
   async groupMembers(group: string): Promise<string[]> {
-    return this.redis.smembers(`${this.prefix}group:${group}`);
+    return this.redis.smembers(this.prefixes.group + group);
   }
 
   async pendingCancellations(owner: string): Promise<string[]> {

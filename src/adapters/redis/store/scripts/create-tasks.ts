@@ -12,28 +12,30 @@ export interface RecordCreation {
 
 /**
  * Creates task records, each unless one exists, and settles each
- * (SETTLE_RECORD). Returns how many were created.
+ * (SETTLE_RECORD). Returns how many were created. Key names are built here
+ * from the records' prefix: one argument for all records, not a key each
+ * (the client's cost goes by the argument).
  *
- * KEYS: final set, retention, then each record's hash.
- * ARGV: channel, then per record: id, now, its field/values as a JSON array.
+ * KEYS: final set, retention.
+ * ARGV: channel, the prefix of record hashes, then the records as one JSON
+ * array, each [id, now, its field/values].
  */
 export const createTasksScript: RedisScript = {
   name: 'gafferCreateTasks',
   keys: 'variable',
   lua: `
-local finalTasks, retentionKey, channel = KEYS[1], KEYS[2], ARGV[1]
+local finalTasks, retentionKey, channel, recordPrefix = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
 ${SETTLE_RECORD}
-local created, at = 0, 2
-for index = 3, #KEYS do
-  local taskKey, id, now = KEYS[index], ARGV[at], tonumber(ARGV[at + 1])
+local created = 0
+for _, record in ipairs(cjson.decode(ARGV[3])) do
+  local id, now, fields = record[1], record[2], record[3]
+  local taskKey = recordPrefix .. id
   if redis.call('EXISTS', taskKey) == 0 then
-    local fields = cjson.decode(ARGV[at + 2])
     redis.call('HSET', taskKey, unpack(fields))
     local state, finishedAt = writtenState(fields)
     settleRecord(finalTasks, retentionKey, now, taskKey, id, state, finishedAt, true)
     created = created + 1
   end
-  at = at + 3
 end
 announceFinal(channel)
 return created
@@ -41,7 +43,6 @@ return created
 };
 
 export function createTasks(client: Redis, keys: StoreKeys, records: readonly RecordCreation[]): Promise<unknown> {
-  const args: Array<string | number> = [keys.finalChannel];
-  for (const record of records) args.push(record.id, record.now, JSON.stringify(record.fields));
-  return runScript(client, createTasksScript, [keys.finalTasks, keys.retention, ...records.map((record) => keys.task(record.id))], args);
+  const items = JSON.stringify(records.map((record) => [record.id, record.now, record.fields]));
+  return runScript(client, createTasksScript, [keys.finalTasks, keys.retention], [keys.finalChannel, keys.taskPrefix, items]);
 }

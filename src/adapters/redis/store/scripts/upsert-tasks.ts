@@ -48,8 +48,9 @@ export function upsertItem(record: RecordUpsert): [string, number, readonly stri
  * fields; the records of one call are also one step, which nobody needs but
  * costs nothing.
  *
- * KEYS: final set, retention, then each record's hash.
- * ARGV: channel, then the records as one JSON array of upsertItem()s (one
+ * KEYS: final set, retention.
+ * ARGV: channel, the prefix of record hashes (key names are built here, as in
+ * createTasks), then the records as one JSON array of upsertItem()s (one
  * argument for all, not several a record: the client's cost goes by the
  * argument).
  */
@@ -57,19 +58,19 @@ export const upsertTasksScript: RedisScript = {
   name: 'gafferUpsertTasks',
   keys: 'variable',
   lua: `
-local finalTasks, retentionKey, channel = KEYS[1], KEYS[2], ARGV[1]
+local finalTasks, retentionKey, channel, recordPrefix = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
 ${UPSERT_RECORD}
-local records = cjson.decode(ARGV[2])
+local records = cjson.decode(ARGV[3])
 for index = 1, #records do
   local record = records[index]
-  upsertRecord(finalTasks, retentionKey, KEYS[index + 2], record[1], record[2], record[3], record[4])
+  upsertRecord(finalTasks, retentionKey, recordPrefix .. record[1], record[1], record[2], record[3], record[4])
 end
 announceFinal(channel)
-return #KEYS - 2
+return #records
 `,
 };
 
 export function upsertTasks(client: Redis, keys: StoreKeys, records: readonly RecordUpsert[]): Promise<unknown> {
   const items = JSON.stringify(records.map(upsertItem));
-  return runScript(client, upsertTasksScript, [keys.finalTasks, keys.retention, ...records.map((record) => keys.task(record.id))], [keys.finalChannel, items]);
+  return runScript(client, upsertTasksScript, [keys.finalTasks, keys.retention], [keys.finalChannel, keys.taskPrefix, items]);
 }
