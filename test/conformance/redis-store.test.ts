@@ -198,6 +198,37 @@ function defineTests(): void {
         }
       }));
 
+    test('the records made final by one write are announced in one message; a bare id, as earlier versions announce, still wakes its watcher', () =>
+      withStores(1, async ({ store, prefix }) => {
+        const [first, second, third] = [record(), record(), record()];
+        await store.recordEnqueued([first, second, third]);
+        const listener = new Redis(url);
+        const messages: string[] = [];
+        listener.on('message', (_channel: string, message: string) => messages.push(message));
+        await listener.subscribe(`${prefix}final`);
+        const seen: string[] = [];
+        const stop = store.watchFinal([first.id, second.id, third.id], (r) => seen.push(r.id));
+        try {
+          await waitFor(async () => ((await admin.pubsub('NUMSUB', `${prefix}final`)) as [string, number])[1] === 2, 'the subscriptions', 5000);
+          const finishedAt = Date.now();
+          await store.updateTasks([
+            { id: first.id, queue: 'q', type: 'redis.echo', state: 'succeeded', finishedAt },
+            { id: second.id, queue: 'q', type: 'redis.echo', state: 'dead', finishedAt },
+          ]);
+          await waitFor(() => seen.length === 2 && messages.length === 1, 'both callbacks, from one announcement', 5000);
+          assert.deepEqual(JSON.parse(messages[0]!), [first.id, second.id]);
+
+          // A record made final behind the store's back, announced the way pools of earlier versions do.
+          await admin.hset(`${prefix}task:${third.id}`, 'state', 'cancelled', 'finishedAt', String(Date.now()));
+          await admin.publish(`${prefix}final`, third.id);
+          await waitFor(() => seen.length === 3, 'the callback for the bare id', 5000);
+          assert.deepEqual(seen.sort(), [first.id, second.id, third.id].sort());
+        } finally {
+          stop();
+          listener.disconnect();
+        }
+      }));
+
     test('a watcher whose subscriber lost its connection reads again once it is back', () =>
       withStores(1, async ({ store, prefix }) => {
         const task = record();

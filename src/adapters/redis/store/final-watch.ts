@@ -170,14 +170,16 @@ export class FinalWatch {
 
 /**
  * The ids in one message of the final channel: a JSON array, one message per
- * script call (see SETTLE_RECORD's announceFinal). Anything else is no
- * announcement of ours, and wakes nobody.
+ * script call (see SETTLE_RECORD's announceFinal). A message that is no such
+ * array is one bare id, as pools of earlier versions announce them, so that
+ * a deployment upgraded one process at a time keeps waking its waiters.
  */
 function announcedIds(message: string): string[] {
   try {
     const ids: unknown = JSON.parse(message);
-    return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
+    if (Array.isArray(ids) && ids.every((id) => typeof id === 'string')) return ids;
   } catch {
-    return [];
+    // Not JSON: a bare id.
   }
+  return [message];
 }
