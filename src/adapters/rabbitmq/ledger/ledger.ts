@@ -73,7 +73,6 @@ export class Ledger {
 
   readonly channels = { cancel: () => `${this.prefix}cancel`, keyFree: () => `${this.prefix}keyfree` };
 
-
   private task(id: string): string {
     return this.prefixes.task + id;
   }
@@ -94,7 +93,7 @@ export class Ledger {
     return this.prefixes.cancelledQueued + queue;
   }
 
-  /** The name of a key's lease; a dummy (never set) for tasks without a key, so scripts always get their keys. */
+  /** The name of a key's lease; a dummy (never set) for tasks without a key, so scripts always have a lease to look at. */
   keyLease(envelope: TaskEnvelope): string {
     return envelope.key === undefined ? `${this.prefix}nokey` : `${this.prefix}key:${envelope.queue}:${envelope.key}`;
   }
