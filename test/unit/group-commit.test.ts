@@ -1,29 +1,19 @@
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { after, test } from 'node:test';
-import Database from 'better-sqlite3';
 import { GroupCommit } from '../../src/adapters/sqlite/group-commit.js';
-import { tempDataDir } from '../support/temp-data.js';
+import { walDatabasePair } from '../support/wal-database.js';
 
 /** Far longer than a turn of the event loop, so that a batch still open one turn later is open because of the window. */
 const WINDOW_MS = 200;
 
 /** A pool's connection with a group commit, and a second connection that sees only what was committed. */
 function open() {
-  const file = path.join(tempDataDir('group-commit'), 'test.db');
-  const pool = new Database(file);
-  pool.pragma('journal_mode = WAL');
-  pool.exec('CREATE TABLE t (n INTEGER)');
-  const reader = new Database(file, { readonly: true });
-  const commits = new GroupCommit(pool, WINDOW_MS, 1000, file);
-  after(() => {
-    commits.detach();
-    reader.close();
-    pool.close();
-  });
-  const insert = pool.prepare('INSERT INTO t (n) VALUES (?)');
-  const committed = () => (reader.prepare('SELECT n FROM t ORDER BY n').all() as Array<{ n: number }>).map((row) => row.n);
+  const { file, db, other } = walDatabasePair('group-commit', { readonly: true });
+  const commits = new GroupCommit(db, WINDOW_MS, 1000, file);
+  after(() => commits.detach());
+  const insert = db.prepare('INSERT INTO t (n) VALUES (?)');
+  const committed = () => (other.prepare('SELECT n FROM t ORDER BY n').all() as Array<{ n: number }>).map((row) => row.n);
   return { write: (n: number) => commits.write(() => insert.run(n)), committed };
 }
 

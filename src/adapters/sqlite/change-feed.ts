@@ -1,16 +1,25 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { dataVersionReader } from './data-version.js';
 
 /** What changed: the broker's tasks, its cancellations, or the store's records. */
 export type ChangeTopic = 'tasks' | 'cancellations' | 'store';
 
+/** How often data_version is read besides, once the file system has shown that it reports changes. */
+const WATCHED_POLL_MS = 1000;
+
 /**
  * Tells listeners that the database may have changed. Writes by this
  * connection are announced directly, to the listeners of their topic only;
  * writes by other processes show up as a new PRAGMA data_version (a few
- * microseconds a call), polled only while someone listens, and wake every
- * listener. SQLite has no cross-process notification: this short poll is the
- * embedded broker's stand-in for a push from a server.
+ * microseconds a read), and wake every listener. SQLite has no cross-process
+ * notification, so the feed reads data_version when the file system reports
+ * a change in the database's directory (every commit writes the WAL file),
+ * and polls it besides while someone listens: every `pollMs` until a reported
+ * change has shown that the file system reports them (some mounts do not),
+ * then every second, as a safety net. A pool that waits for work then sleeps
+ * instead of waking 50 times a second.
  */
 export class ChangeFeed {
   private readonly listeners = new Map<ChangeTopic, Set<() => void>>([
@@ -20,6 +29,10 @@ export class ChangeFeed {
   ]);
   private readonly scheduled = new Set<ChangeTopic>();
   private timer: NodeJS.Timeout | undefined;
+  private watcher: fs.FSWatcher | undefined;
+  /** Whether the file system reported a change in the database's directory since the feed started watching. */
+  private watchReports = false;
+  private checkScheduled = false;
   private lastVersion = -1;
   private closed = false;
   private readonly readVersion: () => number;
@@ -27,6 +40,8 @@ export class ChangeFeed {
   constructor(
     private readonly db: Database.Database,
     private readonly pollMs: number,
+    /** The database file, whose directory is watched; without one, the feed only polls. */
+    private readonly file?: string,
   ) {
     this.readVersion = dataVersionReader(db);
   }
@@ -77,13 +92,55 @@ export class ChangeFeed {
   private startPolling(): void {
     if (this.timer || this.closed) return;
     this.lastVersion = this.readVersion();
-    this.timer = setInterval(() => this.poll(), this.pollMs);
-    this.timer.unref();
+    this.watch();
+    this.schedulePoll(this.watchReports ? WATCHED_POLL_MS : this.pollMs);
+  }
+
+  private schedulePoll(everyMs: number): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = setInterval(() => this.poll(), everyMs);
+    this.holdProcess();
   }
 
   private stopPolling(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.watcher?.close();
+    this.watcher = undefined;
+    this.watchReports = false;
+  }
+
+  /** Reads data_version whenever the database's directory reports a change; a watch that cannot start or fails leaves the short poll. */
+  private watch(): void {
+    if (!this.file) return;
+    const base = path.basename(this.file);
+    try {
+      this.watcher = fs.watch(path.dirname(this.file), { persistent: false }, (_event, name) => {
+        if (name !== null && !name.startsWith(base)) return;
+        if (!this.watchReports && this.timer) {
+          this.watchReports = true;
+          this.schedulePoll(WATCHED_POLL_MS);
+        }
+        this.checkSoon();
+      });
+      this.watcher.on('error', () => {
+        this.watcher?.close();
+        this.watcher = undefined;
+        if (this.timer) this.schedulePoll(this.pollMs);
+      });
+    } catch {
+      this.watcher = undefined;
+    }
+  }
+
+  /** One read of data_version for all the reports of a turn (a commit writes the WAL several times). */
+  private checkSoon(): void {
+    if (this.checkScheduled) return;
+    this.checkScheduled = true;
+    setImmediate(() => {
+      this.checkScheduled = false;
+      if (this.timer) this.poll();
+    });
   }
 
   private poll(): void {

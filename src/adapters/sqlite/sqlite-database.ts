@@ -9,7 +9,7 @@ import { migrate } from './schema.js';
 export interface SqliteDatabaseOptions {
   /** How long a writer waits for another process's write lock. */
   busyTimeoutMs?: number;
-  /** How often other processes' writes are looked for while someone listens. */
+  /** How often other processes' writes are looked for while someone listens, until the file system has shown that it reports them (see ChangeFeed). */
   pollMs?: number;
   /**
    * Group commit: how long a write transaction gathers writes before it
@@ -37,7 +37,7 @@ export class SqliteDatabase {
     commitWindowMs: number,
     lockTimeoutMs: number,
   ) {
-    this.changes = new ChangeFeed(db, pollMs);
+    this.changes = new ChangeFeed(db, pollMs, file);
     this.commits = new GroupCommit(db, commitWindowMs, lockTimeoutMs, file);
   }
 

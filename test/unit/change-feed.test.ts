@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { ChangeFeed } from '../../src/adapters/sqlite/change-feed.js';
+import { waitFor } from '../support/temp-data.js';
+import { walDatabasePair } from '../support/wal-database.js';
+
+/** Longer than any test here waits: a listener called in time was not woken by the poll. */
+const NEVER_MS = 600_000;
+
+/** A fresh WAL database: one connection for the feed, the other playing another process. */
+function open() {
+  const { file, db, other } = walDatabasePair('change-feed');
+  return { file, mine: db, otherWrites: (n: number) => other.prepare('INSERT INTO t (n) VALUES (?)').run(n) };
+}
+
+test("another process's commit wakes every listener through the file system's report, without waiting for the poll", async () => {
+  const { file, mine, otherWrites } = open();
+  const feed = new ChangeFeed(mine, NEVER_MS, file);
+  after(() => feed.close());
+  const woken: string[] = [];
+  feed.subscribe('tasks', () => woken.push('tasks'));
+  feed.subscribe('cancellations', () => woken.push('cancellations'));
+
+  otherWrites(1);
+  await waitFor(() => woken.length === 2, 'both listeners', 5000);
+  otherWrites(2);
+  await waitFor(() => woken.length === 4, 'both listeners again', 5000);
+  assert.deepEqual(woken.sort(), ['cancellations', 'cancellations', 'tasks', 'tasks']);
+});
+
+test("this connection's own commits wake nobody: only another connection's move data_version", async () => {
+  const { file, mine, otherWrites } = open();
+  const feed = new ChangeFeed(mine, NEVER_MS, file);
+  after(() => feed.close());
+  let woken = 0;
+  feed.subscribe('tasks', () => woken++);
+
+  mine.prepare('INSERT INTO t (n) VALUES (?)').run(1);
+  otherWrites(2);
+  await waitFor(() => woken === 1, "the other connection's write", 5000);
+  mine.prepare('INSERT INTO t (n) VALUES (?)').run(3);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(woken, 1);
+});
+
+test('without a file to watch, the feed polls', async () => {
+  const { mine, otherWrites } = open();
+  const feed = new ChangeFeed(mine, 20);
+  after(() => feed.close());
+  let woken = 0;
+  feed.subscribe('store', () => woken++);
+  otherWrites(1);
+  await waitFor(() => woken === 1, 'the poll', 5000);
+});
