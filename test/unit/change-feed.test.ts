@@ -52,3 +52,21 @@ test('without a file to watch, the feed polls', async () => {
   otherWrites(1);
   await waitFor(() => woken === 1, 'the poll', 5000);
 });
+
+test('a connection that writes often polls instead of watching, and watches again once quiet; other processes are heard throughout', async () => {
+  const { file, mine, otherWrites } = open();
+  const feed = new ChangeFeed(mine, 50, file);
+  after(() => feed.close());
+  let woken = 0;
+  feed.subscribe('tasks', () => woken++);
+
+  for (let n = 0; n < 5; n++) {
+    feed.localWrite();
+    mine.prepare('INSERT INTO t (n) VALUES (?)').run(n);
+  }
+  otherWrites(10);
+  await waitFor(() => woken === 1, 'the busy connection hears the other process', 5000);
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  otherWrites(11);
+  await waitFor(() => woken === 2, 'the quiet connection hears the other process again', 5000);
+});

@@ -10,16 +10,28 @@ export type ChangeTopic = 'tasks' | 'cancellations' | 'store';
 const WATCHED_POLL_MS = 1000;
 
 /**
+ * BUSY_WRITES writes of this connection within BUSY_WINDOW_MS make it busy:
+ * every commit of its own would wake it through the file system for nothing,
+ * so it polls instead, until it has not written for QUIET_AFTER_MS. A pool's
+ * heartbeat (a few writes a second) leaves it quiet.
+ */
+const BUSY_WRITES = 5;
+const BUSY_WINDOW_MS = 100;
+const QUIET_AFTER_MS = 250;
+
+/**
  * Tells listeners that the database may have changed. Writes by this
  * connection are announced directly, to the listeners of their topic only;
  * writes by other processes show up as a new PRAGMA data_version (a few
  * microseconds a read), and wake every listener. SQLite has no cross-process
- * notification, so the feed reads data_version when the file system reports
- * a change in the database's directory (every commit writes the WAL file),
- * and polls it besides while someone listens: every `pollMs` until a reported
+ * notification. While this connection writes little (a pool waiting for
+ * work, a client waiting for a result), the feed reads data_version when the
+ * file system reports a change in the database's directory (every commit
+ * writes the WAL file), and polls it besides: every `pollMs` until a reported
  * change has shown that the file system reports them (some mounts do not),
- * then every second, as a safety net. A pool that waits for work then sleeps
- * instead of waking 50 times a second.
+ * then every second. While this connection writes often (a busy pool), the
+ * reports of its own commits would wake it for nothing: it polls every
+ * `pollMs` instead, as it would be awake anyway.
  */
 export class ChangeFeed {
   private readonly listeners = new Map<ChangeTopic, Set<() => void>>([
@@ -33,6 +45,10 @@ export class ChangeFeed {
   /** Whether the file system reported a change in the database's directory since the feed started watching. */
   private watchReports = false;
   private checkScheduled = false;
+  private lastLocalWriteAt = Number.NEGATIVE_INFINITY;
+  private windowStartedAt = Number.NEGATIVE_INFINITY;
+  private writesInWindow = 0;
+  private busy = false;
   private lastVersion = -1;
   private closed = false;
   private readonly readVersion: () => number;
@@ -77,6 +93,22 @@ export class ChangeFeed {
     });
   }
 
+  /** This connection is writing (see BUSY_WRITES). */
+  localWrite(): void {
+    const now = performance.now();
+    this.lastLocalWriteAt = now;
+    if (now - this.windowStartedAt > BUSY_WINDOW_MS) {
+      this.windowStartedAt = now;
+      this.writesInWindow = 0;
+    }
+    this.writesInWindow++;
+    if (this.writesInWindow >= BUSY_WRITES && !this.busy && this.timer) {
+      this.busy = true;
+      this.unwatch();
+      this.schedulePoll(this.pollMs);
+    }
+  }
+
   close(): void {
     this.closed = true;
     this.stopPolling();
@@ -92,8 +124,9 @@ export class ChangeFeed {
   private startPolling(): void {
     if (this.timer || this.closed) return;
     this.lastVersion = this.readVersion();
+    this.busy = false;
     this.watch();
-    this.schedulePoll(this.watchReports ? WATCHED_POLL_MS : this.pollMs);
+    this.schedulePoll(this.pollMs);
   }
 
   private schedulePoll(everyMs: number): void {
@@ -105,6 +138,10 @@ export class ChangeFeed {
   private stopPolling(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.unwatch();
+  }
+
+  private unwatch(): void {
     this.watcher?.close();
     this.watcher = undefined;
     this.watchReports = false;
@@ -145,6 +182,10 @@ export class ChangeFeed {
 
   private poll(): void {
     if (this.closed || !this.db.open) return this.stopPolling();
+    if (this.busy && performance.now() - this.lastLocalWriteAt > QUIET_AFTER_MS) {
+      this.busy = false;
+      this.watch();
+    }
     const version = this.readVersion();
     if (version !== this.lastVersion) {
       this.lastVersion = version;

@@ -63,11 +63,13 @@ export class SqliteDatabase {
 
   /** Writes in the current group commit; resolves once committed. */
   write<T>(work: () => T): Promise<T> {
+    this.changes.localWrite();
     return this.commits.write(work);
   }
 
   /** Writes in the current group commit; resolves before the commit (see GroupCommit.writeEarly). */
   writeEarly<T>(work: () => T): Promise<T> {
+    this.changes.localWrite();
     return this.commits.writeEarly(work);
   }
 
