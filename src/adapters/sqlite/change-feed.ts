@@ -152,7 +152,7 @@ export class ChangeFeed {
     if (!this.file) return;
     const base = path.basename(this.file);
     try {
-      this.watcher = fs.watch(path.dirname(this.file), { persistent: false }, (_event, name) => {
+      const watcher = fs.watch(path.dirname(this.file), { persistent: false }, (_event, name) => {
         if (name !== null && !name.startsWith(base)) return;
         if (!this.watchReports && this.timer) {
           this.watchReports = true;
@@ -160,11 +160,13 @@ export class ChangeFeed {
         }
         this.checkSoon();
       });
-      this.watcher.on('error', () => {
-        this.watcher?.close();
-        this.watcher = undefined;
+      watcher.on('error', () => {
+        watcher.close();
+        if (this.watcher !== watcher) return;
+        this.unwatch();
         if (this.timer) this.schedulePoll(this.pollMs);
       });
+      this.watcher = watcher;
     } catch {
       this.watcher = undefined;
     }
