@@ -53,7 +53,7 @@ test('without a file to watch, the feed polls', async () => {
   await waitFor(() => woken === 1, 'the poll', 5000);
 });
 
-test('a connection that writes often polls instead of watching, and watches again once quiet; other processes are heard throughout', async () => {
+test('a connection that turns busy (it polls) and quiet again (it watches again) hears other processes in both states', async () => {
   const { file, mine, otherWrites } = open();
   const feed = new ChangeFeed(mine, 50, file);
   after(() => feed.close());
