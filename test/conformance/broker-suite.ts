@@ -120,6 +120,10 @@ const SHORT_MS = 100;
 const DYING_LEASE_MS = 1000;
 /** How often a claim on a pushing broker asks again while it waits for deliveries. */
 const CLAIM_POLL_MS = 10;
+/** Longer than any broker waits to send an ack it has decided (RabbitMQ's ack window is 50 ms). */
+const ACKS_SENT_MS = 200;
+/** Longer than a broker keeps credit a pool no longer asks for (RabbitMQ's consumers shrink after 2 s). */
+const READ_AHEAD_RETURNED_MS = 2500;
 /** How long claimOne waits for the task it expects. */
 const CLAIM_ONE_WINDOW_MS = 3000;
 
@@ -527,6 +531,29 @@ export function brokerConformance(name: string, traits: BrokerTraits, open: () =
         assert.deepEqual(await s.claim({ max: 0 }), [], 'and the first holds none back');
       });
 
+      check('a pool that finished a task and took the next holds back nothing more, however its ack travels', async (s) => {
+        const [first, second] = await s.add({}, {});
+        // Its one worker finishes a task and takes the next, while the first one's ack may still be on its way.
+        await s.broker.complete(await s.claimOne(first!.id), 'succeeded');
+        await s.claimOne(second!.id);
+        // A while later, with both acks surely sent, a task comes in.
+        await sleep(ACKS_SENT_MS);
+        const [late] = await s.add({});
+        const others = await s.claim({ owner: s.name('other-pool'), max: 1 });
+        assert.deepEqual(ids(others), [late!.id], 'a task enqueued while the pool is busy goes to the other pool');
+      });
+
+      check('a pool that asked for read-ahead and then asks for nothing gives it back within seconds', async (s) => {
+        const [task] = await s.add({});
+        await s.claimOne(task!.id, { readAhead: 3 });
+        await s.claim({ max: 0 });
+        // Its workers are all busy, and stay so: it asks for nothing more.
+        await sleep(READ_AHEAD_RETURNED_MS);
+        const later = await s.add({}, {});
+        const others = await s.claim({ owner: s.name('other-pool'), max: 2 });
+        assert.deepEqual(ids(others), ids(later), 'the tasks enqueued meanwhile go to the other pool');
+      });
+
       check('concurrent claims never hand out the same task twice', async (s) => {
         const tasks = await s.add({}, {}, {}, {}, {}, {});
         const owners = [1, 2, 3, 4, 5].map((n) => s.name(`pool${n}`));
@@ -663,17 +690,15 @@ export function brokerConformance(name: string, traits: BrokerTraits, open: () =
       );
 
       check('a task held by a pool that dies comes back to the others, envelope and counters unchanged (at-least-once)', async (s) => {
-        // The live pool takes its task before the dying one starts, so that nothing but its own task can reach the
-        // dying pool: on RabbitMQ, a pool whose acks still wait in their window holds credit for them for a while
-        // (up to the consumer's 2 s before it shrinks), and may be handed a task enqueued meanwhile.
-        const [other] = await s.add({});
-        await s.claimOne(other!.id, { owner: s.name('live-pool') });
         const [task] = await s.add({});
         const holder = await s.peer('dying-pool');
         const lease = { leaseMs: DYING_LEASE_MS };
         await holder.broker.retry(await holder.claimOne(task!.id, lease), { delayMs: 0, counts: 'attempt' });
         await holder.broker.retry(await holder.claimOne(task!.id, lease), { delayMs: 0, counts: 'death' });
         assertCounters(await holder.claimOne(task!.id, lease), 1, 1);
+        // Enqueued once the dying pool has no room left (its retried copies acked, or not), so that only the live pool can take it.
+        const [other] = await s.add({});
+        await s.claimOne(other!.id, { owner: s.name('live-pool') });
 
         const reclaimed = await s.outlive(holder);
         if (traits.holding === 'lease') assert.equal(reclaimed, 1, 'the survivors reclaim what the dead pool held');

@@ -9,6 +9,8 @@ const SHRINK_AFTER_MS = 2000;
 interface Consumer {
   tag: string | undefined;
   credit: number;
+  /** Its deliveries the pool has not settled yet. */
+  holding: number;
 }
 
 /**
@@ -17,13 +19,19 @@ interface Consumer {
  * unacked messages of the old ones, so re-creating a consumer to resize it
  * would hand the pool more than it asked for. Instead each consumer is a unit
  * of credit: more credit is another consumer for the difference; less is
- * cancelling some (their unacked messages stay with the pool until settled).
- * Shrinking waits a little, so a need that flickers does not churn consumers.
+ * cancelling some. Their unacked messages stay with the pool until settled,
+ * and count as credit until then: the pool counts them in what it wants, and
+ * no live consumer's credit covers them. Shrinking waits a little, so a need
+ * that flickers does not churn consumers.
  */
 export class ConsumerCredit {
   private consumers: Consumer[] = [];
   private target = 0;
+  /** Deliveries of cancelled consumers that the pool has not settled yet. */
+  private orphaned = 0;
   private smallerSince: number | undefined;
+  /** Looks again once the shrink is due: a pool whose workers are all busy may not ask for credit for a long while. */
+  private shrinkTimer: NodeJS.Timeout | undefined;
   private adjusting: Promise<void> | undefined;
   private closed = false;
 
@@ -34,7 +42,10 @@ export class ConsumerCredit {
     private readonly clock: Clock,
     private readonly onMessage: (message: ConsumeMessage, generation: number) => void,
   ) {
-    session.on('down', () => (this.consumers = []));
+    session.on('down', () => {
+      this.consumers = [];
+      this.orphaned = 0;
+    });
     session.on('up', () => void this.adjust());
   }
 
@@ -42,27 +53,42 @@ export class ConsumerCredit {
   want(wanted: number): void {
     const size = Math.max(1, wanted);
     const total = this.total();
+    clearTimeout(this.shrinkTimer);
+    this.shrinkTimer = undefined;
     if (size >= total) {
       this.smallerSince = undefined;
       this.target = size;
     } else {
       const now = this.clock.now();
       this.smallerSince ??= now;
-      this.target = now - this.smallerSince >= SHRINK_AFTER_MS ? size : total;
+      const waited = now - this.smallerSince;
+      this.target = waited >= SHRINK_AFTER_MS ? size : total;
+      if (waited < SHRINK_AFTER_MS && !this.closed) {
+        this.shrinkTimer = setTimeout(() => this.want(wanted), SHRINK_AFTER_MS - waited);
+        this.shrinkTimer.unref();
+      }
     }
     if (this.target !== total || this.consumers.length === 0) void this.adjust();
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.shrinkTimer);
     const channels = this.session.current;
     for (const consumer of this.consumers.splice(0)) {
       if (channels && consumer.tag) await channels.consumer.cancel(consumer.tag).catch(() => {});
     }
   }
 
+  /** The pool settled (acked or requeued) a delivery of this connection. */
+  settled(message: ConsumeMessage): void {
+    const consumer = this.consumers.find((candidate) => candidate.tag === message.fields.consumerTag);
+    if (consumer) consumer.holding--;
+    else if (this.orphaned > 0) this.orphaned--;
+  }
+
   private total(): number {
-    return this.consumers.reduce((sum, consumer) => sum + consumer.credit, 0);
+    return this.consumers.reduce((sum, consumer) => sum + consumer.credit, this.orphaned);
   }
 
   private adjust(): Promise<void> {
@@ -78,7 +104,7 @@ export class ConsumerCredit {
         const target = Math.max(1, this.target);
         const total = this.total();
         if (target > total) {
-          const consumer: Consumer = { tag: undefined, credit: target - total };
+          const consumer: Consumer = { tag: undefined, credit: target - total, holding: 0 };
           this.consumers.push(consumer);
           await channels.consumer.prefetch(consumer.credit, false);
           const generation = channels.generation;
@@ -86,6 +112,7 @@ export class ConsumerCredit {
             this.queue,
             (message) => {
               if (message) {
+                consumer.holding++;
                 channels.acks.delivered(message);
                 this.onMessage(message, generation);
               }
@@ -109,6 +136,7 @@ export class ConsumerCredit {
 
   private drop(consumer: Consumer): void {
     this.consumers = this.consumers.filter((other) => other !== consumer);
+    this.orphaned += consumer.holding;
     if (!this.closed) void this.adjust();
   }
 }

@@ -90,10 +90,26 @@ export class QueueConsumer {
     }
     // Credit for what the pool holds, what it can still take and what it will ask for next: no more, so no pool hoards tasks.
     // What arrived and is not taken yet is that read-ahead, already delivered: counted again, it would add credit at every take.
-    // Finished tasks whose acks wait for their window still hold credit at RabbitMQ.
-    const acking = this.deps.session.current?.acks.pending ?? 0;
+    const acking = this.creditForAcks(out.length < max, readAhead);
     this.credit.want(this.handedOut.size + this.parked.length + acking + Math.max(0, max - out.length) + readAhead);
     return out;
+  }
+
+  /**
+   * Finished tasks whose acks wait for their window still hold credit at
+   * RabbitMQ. A pool that reads ahead (its tasks are short) gets credit for
+   * them: once the acks go, what that credit draws waits no longer than its
+   * read-ahead does, and the credit is given back within seconds once unused.
+   * A pool that does not read ahead sends them at once when it comes up short
+   * instead: its tasks are long, and extra credit could draw one it has no
+   * worker for while another pool has.
+   */
+  private creditForAcks(short: boolean, readAhead: number): number {
+    const acks = this.deps.session.current?.acks;
+    if (!acks || acks.pending === 0) return 0;
+    if (readAhead > 0) return acks.pending;
+    if (short) acks.flush();
+    return 0;
   }
 
   /** The message behind a delivery this pool was handed. */
@@ -178,6 +194,7 @@ export class QueueConsumer {
     try {
       if (how === 'ack') channels.acks.ack(held.message);
       else channels.acks.requeue(held.message);
+      this.credit.settled(held.message);
       return true;
     } catch {
       return false;
