@@ -32,6 +32,7 @@ export class ConsumerCredit {
   private smallerSince: number | undefined;
   /** Looks again once the shrink is due: a pool whose workers are all busy may not ask for credit for a long while. */
   private shrinkTimer: NodeJS.Timeout | undefined;
+  private lastWanted = 0;
   private adjusting: Promise<void> | undefined;
   private closed = false;
 
@@ -51,20 +52,24 @@ export class ConsumerCredit {
 
   /** Asks for `wanted` messages of credit in all (at least 1, so new tasks are seen). */
   want(wanted: number): void {
+    this.lastWanted = wanted;
     const size = Math.max(1, wanted);
     const total = this.total();
-    clearTimeout(this.shrinkTimer);
-    this.shrinkTimer = undefined;
     if (size >= total) {
       this.smallerSince = undefined;
+      clearTimeout(this.shrinkTimer);
+      this.shrinkTimer = undefined;
       this.target = size;
     } else {
       const now = this.clock.now();
       this.smallerSince ??= now;
       const waited = now - this.smallerSince;
       this.target = waited >= SHRINK_AFTER_MS ? size : total;
-      if (waited < SHRINK_AFTER_MS && !this.closed) {
-        this.shrinkTimer = setTimeout(() => this.want(wanted), SHRINK_AFTER_MS - waited);
+      if (waited < SHRINK_AFTER_MS && !this.shrinkTimer && !this.closed) {
+        this.shrinkTimer = setTimeout(() => {
+          this.shrinkTimer = undefined;
+          this.want(this.lastWanted);
+        }, SHRINK_AFTER_MS - waited);
         this.shrinkTimer.unref();
       }
     }
@@ -82,9 +87,14 @@ export class ConsumerCredit {
 
   /** The pool settled (acked or requeued) a delivery of this connection. */
   settled(message: ConsumeMessage): void {
-    const consumer = this.consumers.find((candidate) => candidate.tag === message.fields.consumerTag);
-    if (consumer) consumer.holding--;
-    else if (this.orphaned > 0) this.orphaned--;
+    const tag = message.fields.consumerTag;
+    for (const consumer of this.consumers) {
+      if (consumer.tag === tag) {
+        consumer.holding--;
+        return;
+      }
+    }
+    if (this.orphaned > 0) this.orphaned--;
   }
 
   private total(): number {
