@@ -14,7 +14,7 @@ describe('parsePoolSettings', () => {
       targetWaitMs: 1000,
       scaleDownWindowMs: 10_000,
       maxTasksPerWorker: 0,
-      lookaheadMs: 5,
+      lookaheadMs: 15,
       idleExitMs: 0,
       memoryLimitMb: 0,
       taskDefaults: { timeLimitMs: 600_000, maxAttempts: 3, maxCrashes: 3, backoff: { baseMs: 1000, maxMs: 60_000 } },

@@ -49,7 +49,7 @@ export function registerUp(program: Command): void {
       .option('--max-crashes <n>', 'worker deaths before a task is quarantined, for task types that set none (default 3)', parseCount)
       .option('--drain-grace <duration>', 'on SIGTERM, how long running tasks may finish before they are returned (default 30s)', parseDuration)
       .option('--lease <duration>', 'how long tasks of a silent pool stay leased before others take them (default 30s)', parseDuration)
-      .option('--lookahead <duration>', 'work sent ahead to each busy worker when tasks are short; 0 turns it off (default 5ms)', parseDuration)
+      .option('--lookahead <duration>', 'work sent ahead to each busy worker when tasks are short; 0 turns it off (default 15ms)', parseDuration)
       .option('--http <host:port>', 'serve the HTTP API, metrics and dashboard here; beyond loopback only with GAFFER_TOKEN set', DEFAULT_HTTP_ADDRESS)
       .option('--no-http', 'serve no HTTP')
       .option('--log-level <level>', 'debug, info, warn or error', 'info'),
