@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { startPool } from '../support/pool-harness.js';
-import { waitFor } from '../support/temp-data.js';
+import { sleep, waitFor } from '../support/temp-data.js';
 
 describe('scaling', async () => {
   test('a burst on an empty pool busies every core at once, then the pool scales to zero and back', async () => {
@@ -32,6 +32,26 @@ describe('scaling', async () => {
     assert.equal(back, 42, 'the next task brings a worker back');
     // A generous bound: this checks "at once", the benchmark measures how fast.
     assert.ok(busyAfterMs < 3000, `both cores busy ${busyAfterMs} ms after the burst`);
+  });
+
+  test('a quiet pool looks at its queue once a second, and at every tick again once a task waits for its time', async () => {
+    const { backend, client } = await startPool({ min: 1, max: 1 });
+    const { broker } = backend;
+    const looks: number[] = [];
+    const stats = broker.stats.bind(broker);
+    broker.stats = (queues) => {
+      looks.push(Date.now());
+      return stats(queues);
+    };
+    await sleep(1500);
+    assert.ok(looks.length <= 3, `${looks.length} looks in 1.5 s with nothing to do (a tick is 100 ms)`);
+
+    // The enqueue is news: the next tick looks, sees a delayed task, and the pool is no longer quiet.
+    const delayed = await client.enqueue('add', { a: 1, b: 2 }, { delayMs: 1500 });
+    const before = looks.length;
+    await sleep(800);
+    assert.ok(looks.length - before >= 4, `${looks.length - before} looks in 800 ms while a task waits for its time`);
+    assert.equal(await delayed.result({ timeoutMs: 10_000 }), 3);
   });
 
   test('an idle worker is retired by the policy, never a busy one', async () => {

@@ -45,6 +45,8 @@ export class Scaler {
   lastDecision: ScalingDecision | undefined;
   /** The pool's limits now: its settings, or an override set at run time (gaffer API, dashboard). */
   limits: { min: number; max: number };
+  /** At the last look, nothing was ready, blocked, delayed or running in the queue, and the pool had the size it wanted. */
+  private quietAtLastLook = false;
   /** While its queue is paused, its waiting tasks need no workers. */
   paused = false;
   arrivalRate = 0;
@@ -61,6 +63,14 @@ export class Scaler {
   seed(workers: number): void {
     this.memory = { recent: [{ at: this.deps.clock.now(), want: workers }] };
     this.lastDesired = workers;
+  }
+
+  /**
+   * Nothing to do until news comes: the queue was empty everywhere at the
+   * last look, no worker of this pool is busy, and no evaluation is due.
+   */
+  quiet(): boolean {
+    return this.quietAtLastLook && this.later === undefined && this.deps.workers.busyCount() === 0;
   }
 
   /** Evaluates now, or as soon as the minimum gap allows. */
@@ -120,6 +130,8 @@ export class Scaler {
     this.memory = decision.memory;
     this.desired = decision.desired;
     this.lastDecision = decision;
+    this.quietAtLastLook =
+      stats !== undefined && stats.ready + stats.blocked + stats.delayed + stats.running === 0 && decision.desired === observation.workers;
     this.act(decision, observation);
     if (decision.desired !== this.lastDesired) {
       this.lastDesired = decision.desired;
