@@ -98,18 +98,21 @@ export class QueueConsumer {
   /**
    * Finished tasks whose acks wait for their window still hold credit at
    * RabbitMQ. A pool that reads ahead (its tasks are short) gets credit for
-   * them: once the acks go, what that credit draws waits no longer than its
-   * read-ahead does, and the credit is given back within seconds once unused.
-   * A pool that does not read ahead sends them at once when it comes up short
-   * instead: its tasks are long, and extra credit could draw one it has no
-   * worker for while another pool has.
+   * up to its read-ahead of them: once the acks go, what that credit draws
+   * waits no longer than its read-ahead does, and the credit is given back
+   * within seconds once unused. When the pool comes up short with more acks
+   * waiting than that, they go at once instead. So a pool that does not read
+   * ahead (its tasks are long) never gets credit for them, which could draw a
+   * task it has no worker for while another pool has one.
    */
   private creditForAcks(short: boolean, readAhead: number): number {
     const acks = this.deps.session.current?.acks;
     if (!acks || acks.pending === 0) return 0;
-    if (readAhead > 0) return acks.pending;
-    if (short) acks.flush();
-    return 0;
+    if (short && acks.pending > readAhead) {
+      acks.flush();
+      return 0;
+    }
+    return Math.min(acks.pending, readAhead);
   }
 
   /** The message behind a delivery this pool was handed. */
