@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { ChangeFeed } from '../../src/adapters/sqlite/change-feed.js';
-import { waitFor } from '../support/temp-data.js';
+import { sleep, waitFor } from '../support/temp-data.js';
 import { walDatabasePair } from '../support/wal-database.js';
 
 /** Longer than any test here waits: a listener called in time was not woken by the poll. */
@@ -39,7 +39,7 @@ test("this connection's own commits wake nobody: only another connection's move 
   otherWrites(2);
   await waitFor(() => woken === 1, "the other connection's write", 5000);
   mine.prepare('INSERT INTO t (n) VALUES (?)').run(3);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await sleep(200);
   assert.equal(woken, 1);
 });
 
@@ -66,7 +66,7 @@ test('a connection that turns busy (it polls) and quiet again (it watches again)
   }
   otherWrites(10);
   await waitFor(() => woken === 1, 'the busy connection hears the other process', 5000);
-  await new Promise((resolve) => setTimeout(resolve, 1200));
+  await sleep(1200);
   otherWrites(11);
   await waitFor(() => woken === 2, 'the quiet connection hears the other process again', 5000);
 });

@@ -76,9 +76,8 @@ export class PoolManager extends EventEmitter<PoolEvents> {
   private readonly taskStats = new TaskStatsWindow();
   private readonly timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | undefined;
-  /** The broker told of a change since the last full tick. */
-  private brokerNews = false;
-  private lastFullTickAt = 0;
+  /** When the tick last observed; news from the broker sets it back, so that the next tick observes. */
+  private lastFullTickAt = Number.NEGATIVE_INFINITY;
   private state: 'new' | 'running' | 'draining' | 'stopped' = 'new';
   private stopping: Promise<void> | undefined;
   private drainDeadline = Number.POSITIVE_INFINITY;
@@ -140,8 +139,7 @@ export class PoolManager extends EventEmitter<PoolEvents> {
     this.unsubscribe = this.broker.subscribe((change) => this.onBrokerChange(change));
     this.every(this.settings.tickMs, () => {
       const now = this.clock.now();
-      if (!this.brokerNews && this.scaler.quiet() && now - this.lastFullTickAt < QUIET_TICK_MS) return;
-      this.brokerNews = false;
+      if (this.scaler.quiet() && now - this.lastFullTickAt < QUIET_TICK_MS) return;
       this.lastFullTickAt = now;
       this.dispatcher.pump();
       void this.scaler.evaluate();
@@ -319,7 +317,7 @@ export class PoolManager extends EventEmitter<PoolEvents> {
 
   private onBrokerChange(change: BrokerChange): void {
     if (this.state !== 'running') return;
-    this.brokerNews = true;
+    this.lastFullTickAt = Number.NEGATIVE_INFINITY;
     if (change === 'cancellations') {
       void this.dispatcher.checkCancellations().catch((error) => this.logger.warn({ err: error }, 'could not check for cancellations'));
       return;
