@@ -25,6 +25,12 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** The run whose value is the median (the lower middle one of an even count), so that its other figures come along with it. */
+export function medianBy<T>(runs: readonly T[], value: (run: T) => number): T {
+  if (runs.length === 0) throw new Error('median of nothing');
+  return [...runs].sort((a, b) => value(a) - value(b))[Math.floor((runs.length - 1) / 2)]!;
+}
+
 export function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;

@@ -1,5 +1,5 @@
-import { amqplibCeiling, CEILING_PREFETCH } from '../anchors/amqplib-ceiling.js';
-import { bullmqThroughput } from '../anchors/bullmq-throughput.js';
+import { amqplibCeiling, CEILING_PREFETCH, type CeilingResult } from '../anchors/amqplib-ceiling.js';
+import { bullmqThroughput, type BullmqResult } from '../anchors/bullmq-throughput.js';
 import { celeryThroughput } from '../anchors/celery-throughput.js';
 import type { BenchContext } from '../context.js';
 import { makeFigure, type Figure } from '../figure.js';
@@ -7,7 +7,7 @@ import { CpuBreakdown, perTaskMicros } from '../harness/cpu-breakdown.js';
 import { DrainMeter } from '../harness/drain-meter.js';
 import { awaitFinishes, enqueueAll, withBenchPool } from '../harness/bench-pool.js';
 import type { ProductionStack } from '../harness/stack.js';
-import { round } from '../harness/time.js';
+import { medianBy, round } from '../harness/time.js';
 
 /**
  * No-op throughput, durable: a backlog of noop tasks is enqueued first, then
@@ -70,48 +70,45 @@ const BULLMQ_CONCURRENCY = 50;
 /** Issue 3: gaffer on RabbitMQ at 5 times Celery's prefork pool. */
 const CELERY_FACTOR = 5;
 
+/**
+ * Rounds of gaffer, BullMQ and raw amqplib, one after the other, each figure
+ * the median round: on this shared machine one drain can run a third faster
+ * or slower than the next, and a single run of each would let that decide
+ * which side wins. Celery, slower and far from the line, runs once.
+ */
 async function productionNoop(ctx: BenchContext, stack: ProductionStack): Promise<Figure[]> {
   // The anchors here are fast (the ceiling drains tens of thousands a second): a longer backlog keeps their timed part long enough to mean something.
   const measured = ctx.quick ? 5000 : 40_000;
   const warmup = Math.round(measured / 4);
   const total = measured + warmup;
+  const rounds = ctx.quick ? 1 : 3;
 
-  const gaffer = await withBenchPool(stack, 'noop', { min: ctx.cores, max: ctx.cores }, ctx.cores, async ({ pool, client, ready, workerPids }) => {
-    const enqueueStart = performance.now();
-    await enqueueAll(client, Array.from({ length: total }, () => ({ type: 'noop' as const, payload: null })));
-    const enqueueMs = performance.now() - enqueueStart;
-    return stack.withRedis(async (redis) => {
-      // Where the CPU goes while the pool drains: this process (the pool manager, its AMQP and Redis clients), the workers, RabbitMQ, Redis.
-      const cpu = new CpuBreakdown({ manager: { self: true }, workers: { pids: () => workerPids }, rabbitmq: { comm: 'beam.smp' }, redis: { comm: 'redis-server' } });
-      // And what Redis ran per task, by command (all clients: nothing else of this run talks to it meanwhile).
-      let statsBefore: Promise<RedisCommandStats> | undefined;
-      const meter = new DrainMeter(total, warmup, () => ready() >= ctx.cores, () => {
-        cpu.mark();
-        statsBefore = redisCommandStats(redis);
-      });
-      const drained = awaitFinishes(pool, total, (_event, at) => meter.complete(at));
-      const start = performance.now();
-      await pool.start();
-      await drained;
-      const usage = cpu.since();
-      const statsAfter = await redisCommandStats(redis);
-      const result = meter.result(start);
-      const redisPerTask = perTaskCommands(await statsBefore!, statsAfter, result.timedTasks);
-      return { ...result, enqueueMs, cpuMs: usage.cpuMs, cpuWallMs: usage.wallMs, redisPerTask };
-    });
-  });
+  const gafferRuns: GafferNoopRun[] = [];
+  const bullRuns: BullmqResult[] = [];
+  const ceilingRuns: CeilingResult[] = [];
+  for (let n = 1; n <= rounds; n++) {
+    const gaffer = await gafferNoop(ctx, stack, total, warmup);
+    gafferRuns.push(gaffer);
+    ctx.log(`noop-throughput: round ${n}: gaffer ${gaffer.rate.toFixed(0)} tasks/s over ${gaffer.timedTasks} tasks (enqueue ${((total * 1000) / gaffer.enqueueMs).toFixed(0)} tasks/s)`);
+    ctx.log(`noop-throughput: round ${n}: CPU µs per task: ${Object.entries(perTaskMicros(gaffer.cpuMs, gaffer.timedTasks)).map(([part, us]) => `${part} ${us}`).join(', ')}`);
+    ctx.log(`noop-throughput: round ${n}: Redis per task: ${gaffer.redisPerTask.summary}`);
+
+    await ctx.quiet('bullmq c=50');
+    const bull = await bullmqThroughput(total, warmup, BULLMQ_CONCURRENCY, stack.redisUrl);
+    bullRuns.push(bull);
+    ctx.log('skipped' in bull ? `noop-throughput: ${bull.skipped}` : `noop-throughput: round ${n}: bullmq c=${BULLMQ_CONCURRENCY} ${bull.rate.toFixed(0)} jobs/s over ${bull.timedTasks} jobs`);
+
+    await ctx.quiet('amqplib');
+    const ceiling = await amqplibCeiling(stack, total, warmup);
+    ceilingRuns.push(ceiling);
+    ctx.log(`noop-throughput: round ${n}: amqplib prefetch ${CEILING_PREFETCH} ${ceiling.rate.toFixed(0)} msg/s over ${ceiling.timedTasks} messages`);
+    if (n < rounds) await ctx.quiet('gaffer');
+  }
+  const gaffer = medianBy(gafferRuns, (run) => run.rate);
+  const bullDrains = bullRuns.flatMap((run) => ('skipped' in run ? [] : [run]));
+  const bull: BullmqResult = bullDrains.length === rounds ? medianBy(bullDrains, (run) => run.rate) : bullRuns.find((run) => 'skipped' in run)!;
+  const ceiling = medianBy(ceilingRuns, (run) => run.rate);
   const perTask = perTaskMicros(gaffer.cpuMs, gaffer.timedTasks);
-  ctx.log(`noop-throughput: gaffer ${gaffer.rate.toFixed(0)} tasks/s over ${gaffer.timedTasks} tasks (enqueue ${((total * 1000) / gaffer.enqueueMs).toFixed(0)} tasks/s)`);
-  ctx.log(
-    `noop-throughput: CPU µs per task: ${Object.entries(perTask)
-      .map(([part, us]) => `${part} ${us}`)
-      .join(', ')}`,
-  );
-  ctx.log(`noop-throughput: Redis per task: ${gaffer.redisPerTask.summary}`);
-
-  await ctx.quiet('bullmq c=50');
-  const bull = await bullmqThroughput(total, warmup, BULLMQ_CONCURRENCY, stack.redisUrl);
-  ctx.log('skipped' in bull ? `noop-throughput: ${bull.skipped}` : `noop-throughput: bullmq c=${BULLMQ_CONCURRENCY} ${bull.rate.toFixed(0)} jobs/s over ${bull.timedTasks} jobs`);
 
   await ctx.quiet('celery');
   const celery = await celeryThroughput(stack, total, warmup, ctx.cores);
@@ -121,12 +118,12 @@ async function productionNoop(ctx: BenchContext, stack: ProductionStack): Promis
       : `noop-throughput: celery ${celery.version} ${celery.rate.toFixed(0)} tasks/s over ${celery.timedTasks} tasks${celery.stalled ? `; ${celery.stalled}` : ''}`,
   );
 
-  await ctx.quiet('amqplib');
-  const ceiling = await amqplibCeiling(stack, total, warmup);
-  ctx.log(`noop-throughput: amqplib prefetch ${CEILING_PREFETCH} ${ceiling.rate.toFixed(0)} msg/s over ${ceiling.timedTasks} messages`);
-
-  const label = `no-op throughput, ${ctx.cores} workers, RabbitMQ (confirms, persistent) + Redis`;
+  const label = `no-op throughput, ${ctx.cores} workers, RabbitMQ (confirms, persistent) + Redis${rounds > 1 ? `, median of ${rounds} rounds` : ''}`;
   const shared = {
+    rounds,
+    gafferRates: gafferRuns.map((run) => round(run.rate, 0)),
+    bullmqRates: bullDrains.map((run) => round(run.rate, 0)),
+    amqplibRates: ceilingRuns.map((run) => round(run.rate, 0)),
     backlog: total,
     warmupTasks: warmup,
     gafferTimedTasks: gaffer.timedTasks,
@@ -193,6 +190,36 @@ async function productionNoop(ctx: BenchContext, stack: ProductionStack): Promis
       },
     }),
   ];
+}
+
+type GafferNoopRun = Awaited<ReturnType<typeof gafferNoop>>;
+
+/** One drain of the backlog by a fresh pool, with where the CPU went and what Redis ran meanwhile. */
+function gafferNoop(ctx: BenchContext, stack: ProductionStack, total: number, warmup: number) {
+  return withBenchPool(stack, 'noop', { min: ctx.cores, max: ctx.cores }, ctx.cores, async ({ pool, client, ready, workerPids }) => {
+    const enqueueStart = performance.now();
+    await enqueueAll(client, Array.from({ length: total }, () => ({ type: 'noop' as const, payload: null })));
+    const enqueueMs = performance.now() - enqueueStart;
+    return stack.withRedis(async (redis) => {
+      // Where the CPU goes while the pool drains: this process (the pool manager, its AMQP and Redis clients), the workers, RabbitMQ, Redis.
+      const cpu = new CpuBreakdown({ manager: { self: true }, workers: { pids: () => workerPids }, rabbitmq: { comm: 'beam.smp' }, redis: { comm: 'redis-server' } });
+      // And what Redis ran per task, by command (all clients: nothing else of this run talks to it meanwhile).
+      let statsBefore: Promise<RedisCommandStats> | undefined;
+      const meter = new DrainMeter(total, warmup, () => ready() >= ctx.cores, () => {
+        cpu.mark();
+        statsBefore = redisCommandStats(redis);
+      });
+      const drained = awaitFinishes(pool, total, (_event, at) => meter.complete(at));
+      const start = performance.now();
+      await pool.start();
+      await drained;
+      const usage = cpu.since();
+      const statsAfter = await redisCommandStats(redis);
+      const result = meter.result(start);
+      const redisPerTask = perTaskCommands(await statsBefore!, statsAfter, result.timedTasks);
+      return { ...result, enqueueMs, cpuMs: usage.cpuMs, cpuWallMs: usage.wallMs, redisPerTask };
+    });
+  });
 }
 
 /** Redis's counters by command: calls and µs spent (INFO commandstats counts the commands Lua scripts run too). */
