@@ -12,6 +12,9 @@ export interface Calibration {
   samples: number;
 }
 
+/** Batches of burnCpu tasks run before a makespan's timed runs, in order: `count` tasks of `iterations` each. */
+export type Warmup = ReadonlyArray<{ count: number; iterations: number }>;
+
 let sink = 0;
 
 function timeOnce(iterations: number): number {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { betweenSingles, makespanEfficiency, type Calibration } from '../calibrate.js';
+import { betweenSingles, makespanEfficiency, type Calibration, type Warmup } from '../calibrate.js';
 import { median } from '../harness/time.js';
 
 const WORKER = fileURLToPath(new URL('./piscina-worker.js', import.meta.url));
@@ -19,11 +19,11 @@ export interface MakespanRun {
  * same burnCpu batch on `cores` threads, timed the same way: from handing
  * over the batch to the last result.
  */
-export async function piscinaMakespan(calibration: Calibration, count: number, cores: number, repeats: number, warmup: number): Promise<{ efficiency: number; runs: MakespanRun[] }> {
+export async function piscinaMakespan(calibration: Calibration, count: number, cores: number, repeats: number, warmup: Warmup): Promise<{ efficiency: number; runs: MakespanRun[] }> {
   const pool = new Piscina({ filename: WORKER, minThreads: cores, maxThreads: cores });
   try {
     const task = { iterations: calibration.iterations };
-    await Promise.all(Array.from({ length: warmup }, () => pool.run(task)));
+    for (const { count: n, iterations } of warmup) await Promise.all(Array.from({ length: n }, () => pool.run({ iterations })));
     const runs: MakespanRun[] = [];
     for (let r = 0; r < repeats; r++) {
       const { result: wallMs, singleMs, hostAbsentShare } = await betweenSingles(calibration, cores, async () => {

@@ -1,5 +1,5 @@
 import { piscinaMakespan, type MakespanRun } from '../anchors/piscina-makespan.js';
-import { betweenSingles, calibrate, makespanEfficiency, type Calibration } from '../calibrate.js';
+import { betweenSingles, calibrate, makespanEfficiency, type Calibration, type Warmup } from '../calibrate.js';
 import type { BenchContext } from '../context.js';
 import { makeFigure, type Figure } from '../figure.js';
 import { awaitFinishes, withBenchPool, waitForIdleWorkers } from '../harness/bench-pool.js';
@@ -7,8 +7,15 @@ import { CpuBreakdown } from '../harness/cpu-breakdown.js';
 import type { Stack } from '../harness/stack.js';
 import { median, round } from '../harness/time.js';
 
-/** How many batches of the shape gaffer and Piscina run before the timed ones. */
-const WARMUP_BATCHES = 2;
+/**
+ * How many tasks gaffer and Piscina run before the timed batches: short ones
+ * (~2 ms) first, then one batch of the shape. V8 optimizes a pool manager's
+ * per-task code only after a couple of thousand tasks (before, the manager
+ * spends up to twice the CPU per task), and the batch of the shape leaves the
+ * pool's service-time mean, which sets its lookahead, at the shape's.
+ */
+const WARMUP_TASKS = 2000;
+const WARMUP_TASK_MS = 2;
 
 /**
  * The two batch shapes of issue 2, with their targets on the embedded
@@ -49,7 +56,10 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
     ctx.log(`${shape.id}: ${calibration.iterations} iterations take ${calibration.singleMs.toFixed(3)} ms here (t_single)`);
     // Two batches: a pool manager's dispatch path is compiled by V8 only after a few thousand tasks (its CPU per task
     // fell by a third from the first run of 1,000 × 2 ms to the third), and a pool in steady use is long past that.
-    const warmup = WARMUP_BATCHES * shape.count;
+    const warmup: Warmup = [
+      { count: Math.max(0, WARMUP_TASKS - shape.count), iterations: Math.max(1, Math.round((calibration.iterations * WARMUP_TASK_MS) / shape.targetMs)) },
+      { count: shape.count, iterations: calibration.iterations },
+    ];
     const gaffer = await gafferMakespan(ctx.stack, calibration, shape.count, ctx.cores, repeats, warmup);
     ctx.log(
       `${shape.id}: gaffer ${gaffer.efficiency.toFixed(3)} (${gaffer.runs.map((r) => r.efficiency.toFixed(3)).join(', ')}); ` +
@@ -82,7 +92,7 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
           count: shape.count,
           cores: ctx.cores,
           repeats,
-          warmupTasks: warmup,
+          warmupTasks: warmup.map(({ count, iterations }) => ({ count, iterations })),
           iterations: calibration.iterations,
           singleMs: round(calibration.singleMs, 4),
           gafferSingleMs: gaffer.runs.map((r) => round(r.singleMs, 4)),
@@ -113,15 +123,17 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
   return figures;
 }
 
-async function gafferMakespan(stack: Stack, calibration: Calibration, count: number, cores: number, repeats: number, warmup: number) {
+async function gafferMakespan(stack: Stack, calibration: Calibration, count: number, cores: number, repeats: number, warmup: Warmup) {
   return withBenchPool(stack, 'makespan', { min: cores, max: cores }, cores, async ({ pool, client }) => {
     await pool.start();
     await waitForIdleWorkers(pool, cores);
-    const batch = (n: number) => Array.from({ length: n }, () => ({ type: 'burn' as const, payload: { iterations: calibration.iterations } }));
+    const batch = (n: number, iterations = calibration.iterations) => Array.from({ length: n }, () => ({ type: 'burn' as const, payload: { iterations } }));
     // Warm-up: workers load and optimize burnCpu, V8 compiles the manager's dispatch path, and the pool learns the service time, as in steady use.
-    const warm = awaitFinishes(pool, warmup);
-    await client.enqueueMany(batch(warmup));
-    await warm;
+    for (const { count: n, iterations } of warmup.filter(({ count: n }) => n > 0)) {
+      const warm = awaitFinishes(pool, n);
+      await client.enqueueMany(batch(n, iterations));
+      await warm;
+    }
 
     const runs: GafferRun[] = [];
     for (let r = 0; r < repeats; r++) {
