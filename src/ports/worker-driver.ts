@@ -3,6 +3,12 @@
  * channel; the driver only moves messages and reports exits.
  */
 export interface WorkerDriver {
+  /**
+   * Whether the workers it starts die by themselves when the manager's
+   * process ends, even in the middle of a synchronous handler (the kernel
+   * kills them). Where they do not, each worker watches its parent.
+   */
+  readonly killsOrphans: boolean;
   start(options: WorkerStartOptions): WorkerChannel;
 }
 

@@ -23,7 +23,7 @@ describe('kill -9 of the pool manager', async () => {
 
     first.child.kill('SIGKILL');
     await once(first.child, 'exit');
-    // The workers notice their manager is gone even in the middle of a synchronous handler.
+    // They go with it (orphaned-workers.test.ts shows that they do in the middle of a synchronous handler too).
     for (const pid of workers) await waitForExit(pid, `orphaned worker ${pid} to exit`, 3000);
 
     // The lease is a minute long: the next pool takes the tasks back at once because the old pool's pid is dead.

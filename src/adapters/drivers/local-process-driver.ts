@@ -1,6 +1,7 @@
 import { fork } from 'node:child_process';
 import os from 'node:os';
 import type { WorkerChannel, WorkerDriver, WorkerExit, WorkerStartOptions } from '../../ports/worker-driver.js';
+import { parentDeathLauncher, type ParentDeathLauncher } from './parent-death-signal.js';
 import { StderrTail } from './stderr-tail.js';
 
 export interface LocalProcessDriverOptions {
@@ -13,19 +14,31 @@ export interface LocalProcessDriverOptions {
    * time slice (measured here: 0.4 ms less idle per task).
    */
   niceness?: number;
+  /**
+   * Have the kernel kill workers when the manager's process ends, where it
+   * can (Linux with util-linux's setpriv; see parent-death-signal.ts). True
+   * by default; false, or where it cannot, every worker runs a watchdog thread.
+   */
+  parentDeathSignal?: boolean;
 }
 
 const DEFAULT_NICENESS = 5;
 
 /** Worker processes as children of the pool manager (child_process.fork, JSON over IPC). */
 export class LocalProcessDriver implements WorkerDriver {
-  constructor(private readonly options: LocalProcessDriverOptions = {}) {}
+  readonly killsOrphans: boolean;
+  private readonly launcher: ParentDeathLauncher | null;
+
+  constructor(private readonly options: LocalProcessDriverOptions = {}) {
+    this.launcher = options.parentDeathSignal === false ? null : parentDeathLauncher();
+    this.killsOrphans = this.launcher !== null;
+  }
 
   start(options: WorkerStartOptions): WorkerChannel {
     const child = fork(options.entry, [], {
       env: { ...process.env, ...options.env },
-      // Not the manager's flags: a pool under `node --test` must not start test runners.
-      execArgv: [],
+      // Not the manager's flags (a pool under `node --test` must not start test runners); the launcher's, if any.
+      ...(this.launcher ?? { execArgv: [] }),
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       serialization: 'json',
     });

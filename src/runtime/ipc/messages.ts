@@ -67,6 +67,8 @@ export interface WorkerConfig {
   idleExitMs: number;
   memoryLimitMb: number;
   maxPayloadBytes: number;
+  /** Start a thread that kills the worker when its manager is gone (the driver cannot make the kernel do it). */
+  watchParent: boolean;
 }
 
 export const WORKER_CONFIG_ENV = 'GAFFER_WORKER_CONFIG';

@@ -18,13 +18,13 @@ export class WorkerSet {
 
   constructor(
     private readonly driver: WorkerDriver,
-    config: WorkerConfig,
+    config: Omit<WorkerConfig, 'watchParent'>,
     private readonly clock: Clock,
     private readonly listeners: WorkerSetListeners,
     private readonly startTimeoutMs = 30_000,
     private readonly retireTimeoutMs = 5_000,
   ) {
-    this.env = { [WORKER_CONFIG_ENV]: JSON.stringify(config) };
+    this.env = { [WORKER_CONFIG_ENV]: JSON.stringify({ ...config, watchParent: !driver.killsOrphans } satisfies WorkerConfig) };
   }
 
   start(): WorkerHandle {
