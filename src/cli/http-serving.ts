@@ -2,7 +2,7 @@ import net from 'node:net';
 import { ConfigError } from '../core/errors.js';
 import { assertSafeToBind, parseBindAddress, type BindAddress } from '../http/bind-address.js';
 import type { RouteContext } from '../http/route-context.js';
-import { startHttpServer, type RunningHttpServer } from '../http/server.js';
+import type { RunningHttpServer } from '../http/server.js';
 import type { Logger } from '../ports/logger.js';
 
 /** Where and how a command serves HTTP, decided before anything else starts. */
@@ -44,6 +44,8 @@ export async function planHttp(value: string | false, explicit: boolean, logger:
 export async function serveHttp(plan: HttpPlan, context: RouteContext, logger: Logger): Promise<RunningHttpServer | undefined> {
   let server: RunningHttpServer;
   try {
+    // Loaded only to serve: fastify and prom-client cost the commands that never do (enqueue, status, dead) a fifth of a second here.
+    const { startHttpServer } = await import('../http/server.js');
     server = await startHttpServer({ address: plan.address, context, ...(plan.token === undefined ? {} : { token: plan.token }) });
   } catch (error) {
     return skipOrThrow(plan, error, logger);

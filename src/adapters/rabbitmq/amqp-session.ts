@@ -1,8 +1,12 @@
 import { EventEmitter } from 'node:events';
-import { connect, type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { createRequire } from 'node:module';
+import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
 import { StorageUnavailableError } from '../../core/errors.js';
 import { redactUrl } from '../redact-url.js';
 import { ChannelAcks } from './channel-acks.js';
+
+/** amqplib is loaded on the first connection, not with this module: the embedded backend never connects (see connectRedis). */
+const loadLazily = createRequire(import.meta.url);
 
 export interface SessionChannels {
   /** Publishes with confirms: enqueue, retries, dead letters. */
@@ -143,9 +147,10 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
     while (!this.closed && !this.channels) {
       let opened: ChannelModel | undefined;
       try {
+        const amqplib = loadLazily('amqplib') as typeof import('amqplib');
         // amqplib leaves Nagle's algorithm on: a lone publish, ack or confirm then waits for the server's delayed ACK
         // (40 ms here, and hundreds at times), which a queue whose tasks are a few milliseconds long cannot afford.
-        const model = (opened = await connect(this.url, { noDelay: true }));
+        const model = (opened = await amqplib.connect(this.url, { noDelay: true }));
         // Until the channels are up, a failing connection is this loop's to retry: it must neither crash the process (an 'error' nobody hears) nor stay open.
         model.on('error', () => {});
         const publisher = await model.createConfirmChannel();

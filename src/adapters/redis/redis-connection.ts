@@ -1,7 +1,15 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
 import { redactUrl } from '../redact-url.js';
 
 export const DEFAULT_REDIS_PREFIX = 'gaffer:';
+
+/**
+ * ioredis is loaded on the first connection, not with this module: the
+ * embedded backend and most CLI commands never connect, and loading it costs
+ * a process tens of MB and a tenth of a second here.
+ */
+const loadLazily = createRequire(import.meta.url);
 
 /**
  * An ioredis client for gaffer: commands issued while Redis is away are
@@ -14,7 +22,8 @@ export const DEFAULT_REDIS_PREFIX = 'gaffer:';
  * here: 5-15% of a pool manager's CPU at 100 tasks/s, nothing gained at 5,000).
  */
 export function connectRedis(url: string, options: RedisOptions = {}): Redis {
-  const client = new Redis(url, {
+  const ioredis = loadLazily('ioredis') as typeof import('ioredis');
+  const client = new ioredis.Redis(url, {
     lazyConnect: false,
     enableOfflineQueue: true,
     maxRetriesPerRequest: null,
