@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { Broker } from '../../src/ports/broker.js';
 import { startPool } from '../support/pool-harness.js';
 import { sleep, waitFor } from '../support/temp-data.js';
 
@@ -34,15 +35,20 @@ describe('scaling', async () => {
     assert.ok(busyAfterMs < 3000, `both cores busy ${busyAfterMs} ms after the burst`);
   });
 
-  test('a quiet pool looks at its queue once a second, and at every tick again once a task waits for its time', async () => {
-    const { backend, client } = await startPool({ min: 1, max: 1 });
-    const { broker } = backend;
+  /** Counts the pool's looks at its queue (each one a broker.stats call). */
+  function countLooks(broker: Broker): number[] {
     const looks: number[] = [];
     const stats = broker.stats.bind(broker);
     broker.stats = (queues) => {
       looks.push(Date.now());
       return stats(queues);
     };
+    return looks;
+  }
+
+  test('a quiet pool looks at its queue once a second, and at every tick again once a task waits for its time', async () => {
+    const { backend, client } = await startPool({ min: 1, max: 1 });
+    const looks = countLooks(backend.broker);
     await sleep(1500);
     assert.ok(looks.length <= 3, `${looks.length} looks in 1.5 s with nothing to do (a tick is 100 ms)`);
 
@@ -52,6 +58,16 @@ describe('scaling', async () => {
     await sleep(800);
     assert.ok(looks.length - before >= 4, `${looks.length - before} looks in 800 ms while a task waits for its time`);
     assert.equal(await delayed.result({ timeoutMs: 10_000 }), 3);
+  });
+
+  test('a pool at its max with every worker busy counts its queue once a second, however long the queue, and still runs it all', async () => {
+    const { backend, client } = await startPool({ min: 2, max: 2 });
+    const looks = countLooks(backend.broker);
+    const handles = await client.enqueueMany(Array.from({ length: 60 }, () => ({ type: 'spin' as const, payload: { ms: 50 } })));
+    await sleep(1200);
+    assert.ok(looks.length <= 3, `${looks.length} counts in 1.2 s at its max, every worker busy (a tick is 100 ms)`);
+    const results = await Promise.all(handles.map((handle) => handle.result({ timeoutMs: 15_000 })));
+    assert.equal(results.length, 60);
   });
 
   test('an idle worker is retired by the policy, never a busy one', async () => {
