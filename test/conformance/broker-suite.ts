@@ -600,6 +600,14 @@ export function brokerConformance(name: string, traits: BrokerTraits, open: () =
         assert.deepEqual(ids(deliveries), [delayed!.id]);
         assert.deepEqual(deliveries[0]!.envelope, delayed, 'runAt is part of the envelope');
       });
+
+      check('a task due now goes first, however many delayed tasks were enqueued before it', async (s) => {
+        const later = Date.now() + 3_600_000;
+        await s.add(...Array.from({ length: 200 }, () => ({ runAt: later })));
+        const [now] = await s.add({});
+        assert.deepEqual(ids(await s.claim()), [now!.id]);
+        await s.expectStats({ delayed: 200, running: 1, enqueuedTotal: 201 });
+      });
     });
 
     describe('holding tasks and at-least-once delivery', () => {

@@ -42,6 +42,27 @@ describe('embedded schema migrations', () => {
     assert.deepEqual(indexes, ['store_tasks_finished']);
   });
 
+  test('version 4 sets apart the queued tasks of version 3 that wait for a later time', () => {
+    const db = databaseAt(3);
+    const insert = db.prepare(
+      `INSERT INTO broker_tasks (id, queue, type, payload, state, run_at, due_at, enqueued_at) VALUES (?, 'default', 'resize', '{}', ?, ?, ?, 100)`,
+    );
+    insert.run('now', 'queued', 100, 100);
+    insert.run('later', 'queued', 900, 900);
+    insert.run('retrying', 'queued', 100, 500);
+    insert.run('running', 'running', 100, 100);
+    migrate(db);
+    const rows = db.prepare('SELECT id, delayed FROM broker_tasks ORDER BY seq').all();
+    assert.deepEqual(rows, [
+      { id: 'now', delayed: 0 },
+      { id: 'later', delayed: 1 },
+      { id: 'retrying', delayed: 1 },
+      { id: 'running', delayed: 0 },
+    ]);
+    const ready = db.prepare(`SELECT id FROM broker_tasks WHERE queue = 'default' AND state = 'queued' AND key_blocked = 0 AND delayed = 0 ORDER BY seq`).pluck().all();
+    assert.deepEqual(ready, ['now']);
+  });
+
   test('migrating twice changes nothing', () => {
     const db = new Database(':memory:');
     migrate(db);

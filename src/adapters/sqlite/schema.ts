@@ -36,7 +36,7 @@ export const MIGRATIONS: readonly string[] = [
     dead_reason TEXT,
     finished_at INTEGER
   );
-  -- Claims walk this index in seq order; due_at rides along so counting what is due needs no table reads.
+  -- Claims walk this index in seq order (replaced in the fourth migration).
   CREATE INDEX broker_ready ON broker_tasks (queue, seq, due_at) WHERE state = 'queued' AND key_blocked = 0;
   CREATE INDEX broker_key_active ON broker_tasks (queue, key, seq) WHERE key IS NOT NULL AND state IN ('queued', 'running');
   CREATE INDEX broker_leases ON broker_tasks (lease_owner) WHERE state = 'running';
@@ -109,6 +109,15 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE store_tasks;
   ALTER TABLE store_tasks_by_id RENAME TO store_tasks;
   CREATE INDEX store_tasks_finished ON store_tasks (finished_at) WHERE finished_at IS NOT NULL;
+  `,
+  `
+  -- Delayed tasks (a later run_at, or a retry's backoff) wait apart until they are due: a claim walks broker_ready in
+  -- seq order, and walked past every one of them. Claims promote the due ones (delayed = 0) first.
+  ALTER TABLE broker_tasks ADD COLUMN delayed INTEGER NOT NULL DEFAULT 0;
+  UPDATE broker_tasks SET delayed = 1 WHERE state = 'queued' AND due_at > enqueued_at;
+  DROP INDEX broker_ready;
+  CREATE INDEX broker_ready ON broker_tasks (queue, seq) WHERE state = 'queued' AND key_blocked = 0 AND delayed = 0;
+  CREATE INDEX broker_delayed ON broker_tasks (queue, due_at) WHERE state = 'queued' AND key_blocked = 0 AND delayed = 1;
   `,
 ];
 

@@ -24,6 +24,7 @@ import { deadLetterOperation } from './operations/dead-letter.js';
 import { getDeadOperation, listDeadOperation, purgeDeadOperation, retryDeadOperation } from './operations/dead-letters.js';
 import { enqueueOperation } from './operations/enqueue.js';
 import { reclaimOperation, renewLeasesOperation } from './operations/leases.js';
+import { promoteOperation } from './operations/promote.js';
 import { pruneFinishedOperation } from './operations/prune.js';
 import { releaseOperation } from './operations/release.js';
 import { retryOperation } from './operations/retry.js';
@@ -47,6 +48,7 @@ export class SqliteBroker implements Broker {
     this.ops = {
       enqueue: enqueueOperation(db),
       claim: claimOperation(db),
+      promote: promoteOperation(db),
       complete: completeOperation(db),
       retry: retryOperation(db),
       deadLetter: deadLetterOperation(db),
@@ -72,7 +74,8 @@ export class SqliteBroker implements Broker {
 
   async claim(request: ClaimRequest): Promise<Delivery[]> {
     const now = this.clock.now();
-    const found = this.ops.claim.find(request, now);
+    if (this.ops.promote.anyDue(request.queue, now)) await this.database.writeEarly(() => this.ops.promote.promote(request.queue, now));
+    const found = this.ops.claim.find(request);
     if (found.length === 0) return [];
     return this.database.writeEarly(() => this.ops.claim.lease(found, request, now));
   }

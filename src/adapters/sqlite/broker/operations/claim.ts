@@ -4,7 +4,7 @@ import { CLAIMED_COLUMNS, toDelivery, type ClaimedRow } from '../task-row.js';
 
 export interface ClaimOperation {
   /** The oldest tasks that may start now (due, each the head of its key), read without taking the write lock. */
-  find(request: ClaimRequest, now: number): ClaimedRow[];
+  find(request: ClaimRequest): ClaimedRow[];
   /** Leases what `find` saw, inside a write transaction; a row another process took meanwhile is skipped. */
   lease(rows: readonly ClaimedRow[], request: ClaimRequest, now: number): Delivery[];
 }
@@ -24,7 +24,7 @@ export function claimOperation(db: Database.Database): ClaimOperation {
     if (!statement) {
       statement = db.prepare(`
         SELECT ${CLAIMED_COLUMNS} FROM broker_tasks
-        WHERE queue = ? AND state = 'queued' AND key_blocked = 0 AND due_at <= ?
+        WHERE queue = ? AND state = 'queued' AND key_blocked = 0 AND delayed = 0
         ORDER BY seq LIMIT ${max}`);
       readyBySize.set(max, statement);
     }
@@ -37,9 +37,9 @@ export function claimOperation(db: Database.Database): ClaimOperation {
     rows.filter((row) => leaseOne.run(owner, leaseUntil, row.seq).changes > 0),
   );
   return {
-    find: (request, now) => {
+    find: (request) => {
       const max = Math.floor(request.max);
-      return max > 0 ? (ready(max).all(request.queue, now) as ClaimedRow[]) : [];
+      return max > 0 ? (ready(max).all(request.queue) as ClaimedRow[]) : [];
     },
     lease: (rows, request, now) => {
       const leaseUntil = now + request.leaseMs;

@@ -8,7 +8,7 @@ import { parseTag } from '../task-row.js';
  */
 export function retryOperation(db: Database.Database): (delivery: Delivery, options: RetryOptions, now: number) => boolean {
   const retry = db.prepare(`
-    UPDATE broker_tasks SET state = 'queued', due_at = @dueAt, lease_owner = NULL, lease_until = NULL,
+    UPDATE broker_tasks SET state = 'queued', due_at = @dueAt, delayed = @delayed, lease_owner = NULL, lease_until = NULL,
       attempts = attempts + @attempt, deaths = deaths + @death
     WHERE seq = @seq AND claims = @claims AND lease_owner = @owner AND state = 'running'`);
   return (delivery, options, now) => {
@@ -16,6 +16,7 @@ export function retryOperation(db: Database.Database): (delivery: Delivery, opti
     const { changes } = retry.run({
       ...lease,
       dueAt: now + options.delayMs,
+      delayed: options.delayMs > 0 ? 1 : 0,
       attempt: options.counts === 'attempt' ? 1 : 0,
       death: options.counts === 'death' ? 1 : 0,
     });

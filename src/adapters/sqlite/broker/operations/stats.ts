@@ -3,13 +3,16 @@ import type { QueueStats } from '../../../../ports/broker.js';
 
 /**
  * Counts per queue. Each count reads one partial index (finished tasks are
- * never scanned): ready and delayed from broker_ready, blocked from
- * broker_key_active, running from broker_leases, dead from broker_dead.
+ * never scanned): ready from broker_ready and, for delayed tasks already due
+ * that no claim has promoted yet, broker_delayed; delayed from broker_delayed;
+ * blocked from broker_key_active, running from broker_leases, dead from
+ * broker_dead.
  */
 export function statsOperation(db: Database.Database): (queues: readonly string[] | undefined, now: number) => QueueStats[] {
-  const unblocked = db.prepare(`
-    SELECT queue, sum(due_at <= ?) AS ready, sum(due_at > ?) AS delayed
-    FROM broker_tasks WHERE state = 'queued' AND key_blocked = 0 GROUP BY queue`);
+  const ready = db.prepare(`SELECT queue, count(*) AS ready FROM broker_tasks WHERE state = 'queued' AND key_blocked = 0 AND delayed = 0 GROUP BY queue`);
+  const delayed = db.prepare(`
+    SELECT queue, sum(due_at <= ?) AS due, sum(due_at > ?) AS later
+    FROM broker_tasks WHERE state = 'queued' AND key_blocked = 0 AND delayed = 1 GROUP BY queue`);
   const blocked = db.prepare(`
     SELECT queue, count(*) AS blocked FROM broker_tasks
     WHERE key IS NOT NULL AND state IN ('queued', 'running') AND state = 'queued' AND key_blocked = 1 GROUP BY queue`);
@@ -25,8 +28,11 @@ export function statsOperation(db: Database.Database): (queues: readonly string[
       return stats;
     };
     for (const row of totals.all() as Array<{ queue: string; enqueued_total: number }>) entry(row.queue).enqueuedTotal = row.enqueued_total;
-    for (const row of unblocked.all(now, now) as Array<{ queue: string; ready: number; delayed: number }>) {
-      Object.assign(entry(row.queue), { ready: row.ready, delayed: row.delayed });
+    for (const row of ready.all() as Array<{ queue: string; ready: number }>) entry(row.queue).ready = row.ready;
+    for (const row of delayed.all(now, now) as Array<{ queue: string; due: number; later: number }>) {
+      const stats = entry(row.queue);
+      stats.ready += row.due;
+      stats.delayed = row.later;
     }
     for (const row of blocked.all() as Array<{ queue: string; blocked: number }>) entry(row.queue).blocked = row.blocked;
     for (const row of running.all() as Array<{ queue: string; running: number }>) entry(row.queue).running = row.running;
