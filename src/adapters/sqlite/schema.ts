@@ -119,6 +119,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX broker_ready ON broker_tasks (queue, seq) WHERE state = 'queued' AND key_blocked = 0 AND delayed = 0;
   CREATE INDEX broker_delayed ON broker_tasks (queue, due_at) WHERE state = 'queued' AND key_blocked = 0 AND delayed = 1;
   `,
+  `
+  -- The ids of task records as they become final, in commit order (writes hold the lock from insert to commit): a
+  -- client waiting for results reads what is new since its last look, however many tasks it waits for.
+  CREATE TABLE store_finals (seq INTEGER PRIMARY KEY, id TEXT NOT NULL);
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -4,6 +4,7 @@ import type { DecisionRecord, PoolLimits, PoolSnapshot, Retention, Store, TaskUp
 import { controlOperations } from './controls.js';
 import type { SqliteDatabase } from '../sqlite-database.js';
 import { decisionOperations } from './decisions.js';
+import { FinalWaiters } from './final-waiters.js';
 import { poolOperations } from './pools.js';
 import { taskRecordOperations } from './task-records.js';
 
@@ -13,6 +14,7 @@ export class SqliteStore implements Store {
   private readonly pools;
   private readonly decisions;
   private readonly controls;
+  private readonly finals: FinalWaiters;
   private closed = false;
 
   constructor(
@@ -24,6 +26,7 @@ export class SqliteStore implements Store {
     this.pools = poolOperations(database.db);
     this.decisions = decisionOperations(database.db);
     this.controls = controlOperations(database.db);
+    this.finals = new FinalWaiters(this.tasks, database.changes, () => this.closed);
   }
 
   async recordEnqueued(records: readonly TaskRecord[]): Promise<void> {
@@ -43,24 +46,7 @@ export class SqliteStore implements Store {
   }
 
   watchFinal(ids: readonly string[], listener: (record: TaskRecord) => void): () => void {
-    const pending = new Set(ids);
-    let stopped = false;
-    const check = () => {
-      if (stopped || this.closed) return;
-      for (const record of this.tasks.getFinal([...pending])) {
-        if (!pending.delete(record.id)) continue;
-        listener(record);
-        if (stopped) return;
-      }
-      if (pending.size === 0) stop();
-    };
-    const unsubscribe = this.database.changes.subscribe('store', check);
-    const stop = () => {
-      stopped = true;
-      unsubscribe();
-    };
-    queueMicrotask(check);
-    return stop;
+    return this.finals.watch(ids, listener);
   }
 
   async reportPool(snapshot: PoolSnapshot): Promise<void> {

@@ -13,8 +13,18 @@ export interface TaskRecordOperations {
   update(updates: readonly TaskUpdate[], now: number): boolean;
   get(ids: readonly string[]): TaskRecord[];
   getFinal(ids: readonly string[]): TaskRecord[];
+  /** The ids that became final after `seq` (up to `limit`, in order), and their place in the log. */
+  finalsSince(seq: number, limit: number): Array<{ seq: number; id: string }>;
+  /** The place of the last final in the log (0 for none). */
+  lastFinalSeq(): number;
   prune(retention: Retention): number;
 }
+
+/**
+ * How many entries of the log of finals a prune keeps: a waiting client reads
+ * the log at every change, so it is never more than a few commits behind.
+ */
+const FINALS_KEPT = 100_000;
 
 /** Task states and results: inserts, partial upserts, reads and retention. */
 export function taskRecordOperations(db: Database.Database): TaskRecordOperations {
@@ -37,6 +47,11 @@ export function taskRecordOperations(db: Database.Database): TaskRecordOperation
   const selectFinal = db.prepare(`
     SELECT * FROM store_tasks WHERE id IN (SELECT value FROM json_each(?))
     AND state IN ('succeeded', 'dead', 'cancelled')`);
+  const logFinal = db.prepare(`INSERT INTO store_finals (id) VALUES (?)`);
+  const finalsSince = db.prepare(`SELECT seq, id FROM store_finals WHERE seq > ? ORDER BY seq LIMIT ?`);
+  const lastFinalSeq = db.prepare(`SELECT coalesce(max(seq), 0) FROM store_finals`).pluck();
+  // The newest row stays, so that seq never starts over.
+  const pruneFinals = db.prepare(`DELETE FROM store_finals WHERE seq <= (SELECT max(seq) FROM store_finals) - ?`);
   const pruneByAge = db.prepare(`DELETE FROM store_tasks WHERE finished_at IS NOT NULL AND finished_at < ?`);
   const countFinished = db.prepare(`SELECT count(*) FROM store_tasks WHERE finished_at IS NOT NULL`).pluck();
   const pruneOldest = db.prepare(`
@@ -47,7 +62,9 @@ export function taskRecordOperations(db: Database.Database): TaskRecordOperation
   // One update is one statement, atomic by itself; more need a savepoint.
   const updateOne = (update: TaskUpdate, now: number): boolean => {
     upsert.run(toParams(update, now));
-    return isFinalState(update.state);
+    const final = isFinalState(update.state);
+    if (final) logFinal.run(update.id);
+    return final;
   };
   const updateMany = db.transaction((updates: readonly TaskUpdate[], now: number) =>
     updates.map((update) => updateOne(update, now)).some(Boolean),
@@ -55,18 +72,24 @@ export function taskRecordOperations(db: Database.Database): TaskRecordOperation
 
   return {
     insert: db.transaction((records: readonly TaskRecord[], now: number) => {
-      for (const record of records) insert.run(toParams(record, now));
+      for (const record of records) if (insert.run(toParams(record, now)).changes > 0 && isFinalState(record.state)) logFinal.run(record.id);
     }),
     replace: db.transaction((records: readonly TaskRecord[], now: number) => {
-      for (const record of records) replace.run(toParams(record, now));
+      for (const record of records) {
+        replace.run(toParams(record, now));
+        if (isFinalState(record.state)) logFinal.run(record.id);
+      }
     }),
     update: (updates: readonly TaskUpdate[], now: number) => (updates.length === 1 ? updateOne(updates[0]!, now) : updateMany(updates, now)),
     get: (ids: readonly string[]): TaskRecord[] => (select.all(JSON.stringify(ids)) as StoreTaskRow[]).map(toTaskRecord),
     getFinal: (ids: readonly string[]): TaskRecord[] => (selectFinal.all(JSON.stringify(ids)) as StoreTaskRow[]).map(toTaskRecord),
+    finalsSince: (seq, limit) => finalsSince.all(seq, limit) as Array<{ seq: number; id: string }>,
+    lastFinalSeq: () => lastFinalSeq.get() as number,
     prune: db.transaction((retention: Retention) => {
       let removed = pruneByAge.run(retention.now - retention.maxAgeMs).changes;
       const excess = (countFinished.get() as number) - retention.maxRecords;
       if (excess > 0) removed += pruneOldest.run(excess).changes;
+      pruneFinals.run(FINALS_KEPT);
       return removed;
     }),
   };

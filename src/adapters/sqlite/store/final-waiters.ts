@@ -1,0 +1,86 @@
+import type { TaskRecord } from '../../../core/task-record.js';
+import type { ChangeFeed } from '../change-feed.js';
+import type { TaskRecordOperations } from './task-records.js';
+
+interface Watch {
+  pending: Set<string>;
+  listener: (record: TaskRecord) => void;
+}
+
+/** How many new finals one look reads at a time. */
+const LOOK_BATCH = 5000;
+
+/**
+ * The waiters of watchFinal on one connection. They share one subscription
+ * to the change feed, and at each change read only the ids that became final
+ * since the last look (the store_finals log), so that a client waiting for
+ * 10,000 results does not look up 10,000 records at every commit.
+ */
+export class FinalWaiters {
+  private readonly byId = new Map<string, Set<Watch>>();
+  private lastSeq = 0;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly tasks: TaskRecordOperations,
+    private readonly changes: ChangeFeed,
+    private readonly isClosed: () => boolean,
+  ) {}
+
+  watch(ids: readonly string[], listener: (record: TaskRecord) => void): () => void {
+    const watch: Watch = { pending: new Set(ids), listener };
+    if (!this.unsubscribe) {
+      // Finals before this point are found by each watch's own first look below.
+      this.lastSeq = this.tasks.lastFinalSeq();
+      this.unsubscribe = this.changes.subscribe('store', () => this.look());
+    }
+    for (const id of watch.pending) {
+      let watches = this.byId.get(id);
+      if (!watches) this.byId.set(id, (watches = new Set()));
+      watches.add(watch);
+    }
+    // Records already final: looked up after the watch is in place, so that none can fall in between.
+    queueMicrotask(() => {
+      if (watch.pending.size > 0 && !this.isClosed()) this.deliver(this.tasks.getFinal([...watch.pending]));
+    });
+    return () => this.forget(watch);
+  }
+
+  private look(): void {
+    if (this.isClosed()) return;
+    for (;;) {
+      const finals = this.tasks.finalsSince(this.lastSeq, LOOK_BATCH);
+      if (finals.length === 0) return;
+      this.lastSeq = finals.at(-1)!.seq;
+      const watched = [...new Set(finals.map((final) => final.id).filter((id) => this.byId.has(id)))];
+      if (watched.length > 0) this.deliver(this.tasks.getFinal(watched));
+      if (finals.length < LOOK_BATCH) return;
+    }
+  }
+
+  /** Calls each watch of each record once, and forgets the watches that have nothing left to wait for. */
+  private deliver(records: readonly TaskRecord[]): void {
+    for (const record of records) {
+      for (const watch of this.byId.get(record.id) ?? []) {
+        if (!watch.pending.delete(record.id)) continue;
+        this.byId.get(record.id)?.delete(watch);
+        if (watch.pending.size === 0) this.forget(watch);
+        watch.listener(record);
+      }
+      if (this.byId.get(record.id)?.size === 0) this.byId.delete(record.id);
+    }
+  }
+
+  private forget(watch: Watch): void {
+    for (const id of watch.pending) {
+      const watches = this.byId.get(id);
+      watches?.delete(watch);
+      if (watches?.size === 0) this.byId.delete(id);
+    }
+    watch.pending.clear();
+    if (this.byId.size === 0 && this.unsubscribe) {
+      this.unsubscribe();
+      this.unsubscribe = undefined;
+    }
+  }
+}
