@@ -65,7 +65,14 @@ export class FinalWaiters {
         if (!watch.pending.delete(record.id)) continue;
         this.byId.get(record.id)?.delete(watch);
         if (watch.pending.size === 0) this.forget(watch);
-        watch.listener(record);
+        try {
+          watch.listener(record);
+        } catch (error) {
+          // One failing listener must not keep the record from the others; the error still surfaces.
+          queueMicrotask(() => {
+            throw error;
+          });
+        }
       }
       if (this.byId.get(record.id)?.size === 0) this.byId.delete(record.id);
     }
