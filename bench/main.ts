@@ -21,6 +21,7 @@ import { ProductionStack, type Stack } from './harness/stack.js';
 import { renderReport, type ScenarioError } from './report.js';
 import { burstToBusy } from './scenarios/burst-to-busy.js';
 import { cpuMakespan } from './scenarios/cpu-makespan.js';
+import { longQueues } from './scenarios/long-queues.js';
 import { memory } from './scenarios/memory.js';
 import { noopThroughput } from './scenarios/noop-throughput.js';
 
@@ -30,6 +31,7 @@ const SCENARIOS: Record<string, { run: (ctx: BenchContext) => Promise<Figure[]>;
   'noop-throughput': { run: noopThroughput, timed: true },
   'burst-to-busy': { run: burstToBusy, timed: true },
   memory: { run: memory, timed: false },
+  'long-queues': { run: longQueues, timed: true },
 };
 
 const USAGE = `usage: node build/bench/main.js [--quick] [--only <name,...>] [--json [file]] [--broker <amqp-url> --store <redis-url>]

@@ -138,6 +138,12 @@ export function awaitFinishes(
 }
 
 /** Enqueues in chunks, so that one huge batch does not hold the write lock (or the event loop) for long. */
-export async function enqueueAll(client: BenchClient, entries: Parameters<BenchClient['enqueueMany']>[0], chunk = 5000): Promise<void> {
-  for (let i = 0; i < entries.length; i += chunk) await client.enqueueMany(entries.slice(i, i + chunk));
+export async function enqueueAll(
+  client: BenchClient,
+  entries: Parameters<BenchClient['enqueueMany']>[0],
+  chunk = 5000,
+): Promise<Awaited<ReturnType<BenchClient['enqueueMany']>>> {
+  const handles: Awaited<ReturnType<BenchClient['enqueueMany']>> = [];
+  for (let i = 0; i < entries.length; i += chunk) handles.push(...(await client.enqueueMany(entries.slice(i, i + chunk))));
+  return handles;
 }
