@@ -20,6 +20,8 @@ export class FinalWaiters {
   private readonly byId = new Map<string, Set<Watch>>();
   private lastSeq = 0;
   private unsubscribe: (() => void) | undefined;
+  /** Watches made in this turn, whose records may be final already. */
+  private readonly firstLooks: Watch[] = [];
 
   constructor(
     private readonly tasks: TaskRecordOperations,
@@ -39,11 +41,19 @@ export class FinalWaiters {
       if (!watches) this.byId.set(id, (watches = new Set()));
       watches.add(watch);
     }
-    // Records already final: looked up after the watch is in place, so that none can fall in between.
-    queueMicrotask(() => {
-      if (watch.pending.size > 0 && !this.isClosed()) this.deliver(this.tasks.getFinal([...watch.pending]));
-    });
+    // Records already final: looked up after the watch is in place, so that none can fall in between, and in one
+    // query for all the watches of this turn (a client awaiting thousands of handles starts them in one turn).
+    this.firstLooks.push(watch);
+    if (this.firstLooks.length === 1) queueMicrotask(() => this.firstLook());
     return () => this.forget(watch);
+  }
+
+  private firstLook(): void {
+    const watches = this.firstLooks.splice(0);
+    if (this.isClosed()) return;
+    const ids = new Set<string>();
+    for (const watch of watches) for (const id of watch.pending) ids.add(id);
+    if (ids.size > 0) this.deliver(this.tasks.getFinal([...ids]));
   }
 
   private look(): void {
