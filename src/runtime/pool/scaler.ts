@@ -32,7 +32,7 @@ const MIN_GAP_MS = 20;
  * is busy: it cannot grow, and it wants at least its size whatever the queue
  * holds, so the policy still runs every tick, on counts up to this old.
  * Counting a long queue is not free (the embedded broker reads an index entry
- * per waiting task: 6 ms for 25,000 here), and a saturated pool is the one
+ * per waiting task: 3 ms for 25,000 here), and a saturated pool is the one
  * with the longest queue.
  */
 const SATURATED_COUNT_MS = 1000;
