@@ -1,3 +1,4 @@
+import { newTaskId } from '../../src/core/ids.js';
 import { openBackend } from '../../src/index.js';
 import type { BenchContext } from '../context.js';
 import { makeFigure, type Figure } from '../figure.js';
@@ -60,7 +61,7 @@ function claimMs(delayed: number): Promise<number> {
     const backend = openBackend({ data: dir });
     try {
       const later = Date.now() + HOUR_MS;
-      const envelope = (runAt?: number) => ({ id: crypto.randomUUID(), queue: 'default', type: 'noop', payload: 'null', enqueuedAt: Date.now(), ...(runAt ? { runAt } : {}) });
+      const envelope = (runAt?: number) => ({ id: newTaskId(), queue: 'default', type: 'noop', payload: 'null', enqueuedAt: Date.now(), ...(runAt ? { runAt } : {}) });
       for (let done = 0; done < delayed; done += 1000) await backend.broker.enqueue(Array.from({ length: Math.min(1000, delayed - done) }, () => envelope(later)));
       await backend.broker.enqueue(Array.from({ length: CLAIMS + 20 }, () => envelope()));
       const claim = () => backend.broker.claim({ queue: 'default', max: 1, owner: 'bench', leaseMs: 60_000, readAhead: 0 });

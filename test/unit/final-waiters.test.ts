@@ -35,3 +35,28 @@ test('1,000 waiters: each change looks up only the records that became final sin
   assert.equal(lookedUp, 1000 + 30, 'after the first looks, 3 records a change, not the 997 still pending');
   assert.deepEqual(seen.sort(), ids.slice(0, 30).map((id) => `${id}:succeeded`).sort());
 });
+
+test('once the last watched record is delivered, the waiters drop their subscription, so a waiting process can exit', async () => {
+  const database = SqliteDatabase.open(`${tempDataDir('final-waiters')}/gaffer.db`).retain();
+  after(() => database.release());
+  const tasks = taskRecordOperations(database.db);
+  tasks.insert([queued('only')], Date.now());
+  let subscribed = 0;
+  const subscribe = database.changes.subscribe.bind(database.changes);
+  database.changes.subscribe = (topic, listener) => {
+    subscribed++;
+    const unsubscribe = subscribe(topic, listener);
+    return () => {
+      subscribed--;
+      unsubscribe();
+    };
+  };
+  const waiters = new FinalWaiters(tasks, database.changes, () => false);
+  const seen: string[] = [];
+  waiters.watch(['only'], (record) => seen.push(record.state));
+  assert.equal(subscribed, 1);
+  tasks.update([{ id: 'only', queue: 'default', type: 'noop', state: 'succeeded', finishedAt: Date.now() }], Date.now());
+  database.changes.notifyLocal('store');
+  await waitFor(() => seen.length === 1, 'the result', 5000);
+  assert.equal(subscribed, 0);
+});

@@ -71,9 +71,12 @@ export class FinalWaiters {
   /** Calls each watch of each record once, and forgets the watches that have nothing left to wait for. */
   private deliver(records: readonly TaskRecord[]): void {
     for (const record of records) {
-      for (const watch of this.byId.get(record.id) ?? []) {
+      const watches = this.byId.get(record.id);
+      if (!watches) continue;
+      // Every watch of the id gets it now; one made again from a listener finds it in its first look.
+      this.byId.delete(record.id);
+      for (const watch of watches) {
         if (!watch.pending.delete(record.id)) continue;
-        this.byId.get(record.id)?.delete(watch);
         if (watch.pending.size === 0) this.forget(watch);
         try {
           watch.listener(record);
@@ -84,7 +87,6 @@ export class FinalWaiters {
           });
         }
       }
-      if (this.byId.get(record.id)?.size === 0) this.byId.delete(record.id);
     }
   }
 
