@@ -51,6 +51,22 @@ describe('ChannelAcks', () => {
     assert.deepEqual(frames.at(-1), ['ack', ACK_BATCH + 1, false]);
   });
 
+  test('a full batch behind a delivery still held waits for it within the window, then all go as one multiple ack', async () => {
+    const { channel, frames } = recordingChannel();
+    const acks = new ChannelAcks(channel, 60_000);
+    // Two workers' read-ahead: the second half finishes first.
+    const messages = Array.from({ length: 2 * ACK_BATCH }, (_, index) => delivery(index + 1));
+    messages.forEach((message) => acks.delivered(message));
+    for (const message of messages.slice(ACK_BATCH)) acks.ack(message);
+    await nextTurn();
+    assert.deepEqual(frames, [], 'no ack may cover the held deliveries, and none goes alone yet');
+    assert.equal(acks.pending, ACK_BATCH);
+    for (const message of messages.slice(0, ACK_BATCH)) acks.ack(message);
+    await nextTurn();
+    assert.deepEqual(frames, [['ack', 2 * ACK_BATCH, true]]);
+    assert.equal(acks.pending, 0);
+  });
+
   test('an ack behind a delivery still held goes alone, and the held one is never covered', async () => {
     const { channel, frames } = recordingChannel();
     const acks = new ChannelAcks(channel, SHORT_WINDOW_MS);

@@ -10,16 +10,17 @@ import type { Channel, ConsumeMessage } from 'amqplib';
  */
 export const ACK_WINDOW_MS = 50;
 
-/** Acks waiting at which they go at the end of the turn instead: a busy pool does not hold its prefetch on finished tasks. */
+/** Acks waiting at which the oldest run goes at the end of the turn: a busy pool does not hold its prefetch on finished tasks. */
 export const ACK_BATCH = 64;
 
 /**
  * The acks of one consumer channel, gathered over ACK_WINDOW_MS (or one turn
- * of the event loop once ACK_BATCH wait). amqplib writes every frame to the
- * socket by itself: so the run of the oldest unacked deliveries that are all
- * being acked goes as one frame (basic.ack with `multiple`), the others one by
- * one. Every delivery on the channel is registered here, so that a multiple
- * ack never covers a delivery that is still held.
+ * of the event loop once ACK_BATCH wait, see flushInOrder). amqplib writes
+ * every frame to the socket by itself: so the run of the oldest unacked
+ * deliveries that are all being acked goes as one frame (basic.ack with
+ * `multiple`), and at the end of the window the others one by one. Every
+ * delivery on the channel is registered here, so that a multiple ack never
+ * covers a delivery that is still held.
  */
 export class ChannelAcks {
   /** Unsettled deliveries, in delivery order (their tags increase). */
@@ -42,15 +43,16 @@ export class ChannelAcks {
     this.unsettled.push(message);
   }
 
-  /** Acks within the window, or at the end of this turn once a batch is waiting. */
+  /** Acks within the window; once a batch is waiting, the oldest run goes at the end of this turn. */
   ack(message: ConsumeMessage): void {
     this.acking.add(message.fields.deliveryTag);
-    if (this.acking.size >= ACK_BATCH) {
-      if (this.turnScheduled) return;
+    this.windowTimer ??= setTimeout(() => this.flush(), this.windowMs);
+    if (this.acking.size >= ACK_BATCH && !this.turnScheduled) {
       this.turnScheduled = true;
-      setImmediate(() => this.flush());
-    } else {
-      this.windowTimer ??= setTimeout(() => this.flush(), this.windowMs);
+      setImmediate(() => {
+        this.turnScheduled = false;
+        this.flushInOrder();
+      });
     }
   }
 
@@ -62,16 +64,10 @@ export class ChannelAcks {
 
   /** Sends the acks decided so far (also before the channel closes). */
   flush(): void {
-    this.turnScheduled = false;
     clearTimeout(this.windowTimer);
     this.windowTimer = undefined;
-    let run = 0;
-    while (run < this.unsettled.length && this.acking.has(this.unsettled[run]!.fields.deliveryTag)) run++;
     try {
-      if (run > 0) {
-        this.channel.ack(this.unsettled[run - 1]!, run > 1);
-        for (const message of this.unsettled.splice(0, run)) this.acking.delete(message.fields.deliveryTag);
-      }
+      this.ackLeadingRun();
       for (const tag of this.acking) {
         const message = this.forget(tag);
         if (message) this.channel.ack(message);
@@ -80,6 +76,34 @@ export class ChannelAcks {
       // The channel closed meanwhile: RabbitMQ redelivers what it had not seen acked.
     }
     this.acking.clear();
+  }
+
+  /**
+   * Sends the acks of the oldest deliveries, as one frame. The acks of later
+   * ones wait: they join the run once the deliveries ahead of them are acked,
+   * or go one by one when the window ends. Workers finish their read-ahead
+   * side by side, so the acks decided at one moment are rarely one run: sent
+   * at once, a pool of no-ops sent an ack frame for every four tasks.
+   */
+  flushInOrder(): void {
+    try {
+      this.ackLeadingRun();
+    } catch {
+      this.acking.clear();
+    }
+    if (this.acking.size === 0) {
+      clearTimeout(this.windowTimer);
+      this.windowTimer = undefined;
+    }
+  }
+
+  private ackLeadingRun(): void {
+    let run = 0;
+    while (run < this.unsettled.length && this.acking.has(this.unsettled[run]!.fields.deliveryTag)) run++;
+    if (run === 0) return;
+    const last = this.unsettled[run - 1]!;
+    for (const message of this.unsettled.splice(0, run)) this.acking.delete(message.fields.deliveryTag);
+    this.channel.ack(last, run > 1);
   }
 
   /** Takes a delivery out of the unsettled ones; their tags are sorted, so it is found by bisection. */

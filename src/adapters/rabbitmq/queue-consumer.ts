@@ -101,7 +101,8 @@ export class QueueConsumer {
    * up to its read-ahead of them: once the acks go, what that credit draws
    * waits no longer than its read-ahead does, and the credit is given back
    * within seconds once unused. When the pool comes up short with more acks
-   * waiting than that, they go at once instead. So a pool that does not read
+   * waiting than that, the oldest run of them goes at once, and the rest too
+   * if still more than that wait. So a pool that does not read
    * ahead (its tasks are long) never gets credit for them, which could draw a
    * task it has no worker for while another pool has one.
    */
@@ -109,8 +110,9 @@ export class QueueConsumer {
     const acks = this.deps.session.current?.acks;
     if (!acks || acks.pending === 0) return 0;
     if (short && acks.pending > readAhead) {
-      acks.flush();
-      return 0;
+      acks.flushInOrder();
+      if (acks.pending > readAhead) acks.flush();
+      if (acks.pending === 0) return 0;
     }
     return Math.min(acks.pending, readAhead);
   }
