@@ -2,6 +2,7 @@ import { TaskCancelledError, TaskFailedError, TaskNotFoundError, WaitTimeoutErro
 import type { TaskRecord } from '../core/task-record.js';
 import type { CancelResult } from '../ports/broker.js';
 import type { Store } from '../ports/store.js';
+import { recordReadsOf } from './record-reads.js';
 
 export interface WaitOptions {
   /** Give up waiting (the task goes on) after this long. */
@@ -19,8 +20,7 @@ export function resultOf<Result>(record: TaskRecord): { ok: true; value: Result 
 
 /** Waits for one task to become final, without a polling loop of its own (the store notifies). */
 export async function waitForFinal(store: Store, id: string, options: WaitOptions = {}): Promise<TaskRecord> {
-  const [existing] = await store.getTasks([id]);
-  if (!existing) throw new TaskNotFoundError(id);
+  if (!(await recordReadsOf(store).get(id))) throw new TaskNotFoundError(id);
   return new Promise<TaskRecord>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const cleanup = () => {
@@ -65,7 +65,7 @@ export class TaskHandle<Result = unknown> {
   }
 
   async status(): Promise<TaskRecord> {
-    const [record] = await this.store.getTasks([this.id]);
+    const record = await recordReadsOf(this.store).get(this.id);
     if (!record) throw new TaskNotFoundError(this.id);
     return record;
   }

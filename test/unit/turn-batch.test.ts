@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { TurnBatch } from '../../src/adapters/redis/turn-batch.js';
+import { TurnBatch } from '../../src/core/turn-batch.js';
 
 describe('TurnBatch', () => {
   test('the calls of one turn, microtasks included, run as one batch, each caller getting its own answer', async () => {
@@ -8,7 +8,7 @@ describe('TurnBatch', () => {
     const batch = new TurnBatch<number, number>(async (inputs) => {
       batches.push(inputs);
       return inputs.map((input) => input * 10);
-    });
+    }, 100);
     const first = batch.add(1);
     const later = Promise.resolve().then(() => batch.add(2));
     const third = batch.add(3);

@@ -10,9 +10,9 @@ import { MARK_QUEUED } from './scripts/mark-queued.js';
 import { REGISTER } from './scripts/register.js';
 import { REQUEUE } from './scripts/requeue.js';
 import { installScripts, queueScript, runScript, type RedisScript } from '../../redis/lua-script.js';
-import { inChunks } from '../../redis/script-batches.js';
+import { inChunks, ITEMS_PER_CALL } from '../../redis/script-batches.js';
 import { upsertItem, type RecordWrite } from '../../redis/store/scripts/upsert-tasks.js';
-import { TurnBatch } from '../../redis/turn-batch.js';
+import { TurnBatch } from '../../../core/turn-batch.js';
 
 export type ClaimVerdict = 'run' | 'mine' | 'key_busy' | 'cancel_requested' | 'drop';
 
@@ -67,8 +67,8 @@ export class Ledger {
     };
     this.redis = connectRedis(url);
     installScripts(this.redis, Object.values(SCRIPTS));
-    this.finishes = new TurnBatch((items) => this.finishAll(items));
-    this.recordedFinishes = new TurnBatch((items) => this.recordAndFinishAll(items));
+    this.finishes = new TurnBatch((items) => this.finishAll(items), ITEMS_PER_CALL);
+    this.recordedFinishes = new TurnBatch((items) => this.recordAndFinishAll(items), ITEMS_PER_CALL);
   }
 
   readonly channels = { cancel: () => `${this.prefix}cancel`, keyFree: () => `${this.prefix}keyfree` };

@@ -7,8 +7,8 @@ import { createTasks } from './scripts/create-tasks.js';
 import { pruneTasks } from './scripts/prune-tasks.js';
 import { queueReplaceTask } from './scripts/replace-task.js';
 import { upsertTasks, type RecordUpsert } from './scripts/upsert-tasks.js';
-import { inChunks } from '../script-batches.js';
-import { TurnBatch } from '../turn-batch.js';
+import { inChunks, ITEMS_PER_CALL } from '../script-batches.js';
+import { TurnBatch } from '../../../core/turn-batch.js';
 import { decodeRecord, recordFields, updateFields } from './task-hash.js';
 
 /**
@@ -28,7 +28,7 @@ export class TaskRecords {
     this.upserts = new TurnBatch(async (records) => {
       await upsertTasks(this.client, this.keys, records);
       return records.map(() => undefined);
-    });
+    }, ITEMS_PER_CALL);
   }
 
   async create(records: readonly TaskRecord[], now: number): Promise<void> {

@@ -1,12 +1,11 @@
-import { ITEMS_PER_CALL } from './script-batches.js';
-
 /**
  * Gathers the calls made during one turn of the event loop and runs them as
  * one batch, at the end of the turn (setImmediate: after every callback and
  * microtask of the turn). A pool manager settles the outcomes of many tasks
- * in one turn when they are short; one Redis call for all of them costs a
- * fraction of one call each, in the client as in Redis. Each caller gets its
- * own item's answer, or the batch's error.
+ * in one turn when they are short, and a client that awaits thousands of
+ * handles asks after each of their tasks in one: one call to Redis or SQLite
+ * for all of them costs a fraction of one call each. Each caller gets its own
+ * item's answer, or the batch's error.
  */
 export class TurnBatch<In, Out> {
   private pending: Array<{ input: In; resolve(output: Out): void; reject(error: unknown): void }> = [];
@@ -15,7 +14,7 @@ export class TurnBatch<In, Out> {
   constructor(
     private readonly run: (inputs: In[]) => Promise<Out[]>,
     /** The most items in one call. */
-    private readonly maxItems = ITEMS_PER_CALL,
+    private readonly maxItems: number,
   ) {}
 
   add(input: In): Promise<Out> {
