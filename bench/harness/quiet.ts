@@ -93,6 +93,9 @@ export function startInterferenceMeter(services: readonly string[] = ['redis-ser
  * any kind is counted). The returned function gives that as a share of
  * cores × wall (0..1). No figure can beat 1 minus it.
  */
+/** Ticks the machine must have had before an absence share means anything: half a second of 2 cores. */
+const MIN_TICKS_TO_TELL = TICKS_PER_SECOND;
+
 export function startAbsenceMeter(cores: number): () => number {
   const ticks0 = machineTicks();
   const start = performance.now();
@@ -100,6 +103,7 @@ export function startAbsenceMeter(cores: number): () => number {
     const ticks = machineTicks();
     const expected = (cores * (performance.now() - start) * TICKS_PER_SECOND) / 1000;
     const present = ticks.total - ticks0.total - (ticks.steal - ticks0.steal);
-    return expected > 0 ? Math.min(1, Math.max(0, 1 - present / expected)) : 0;
+    // Over a moment (a scenario with nothing to measure on this stack), counting whole ticks says nothing: 0, not 100%.
+    return expected >= MIN_TICKS_TO_TELL ? Math.min(1, Math.max(0, 1 - present / expected)) : 0;
   };
 }
