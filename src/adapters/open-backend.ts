@@ -22,8 +22,8 @@ export interface BackendOptions {
   /** RabbitMQ queue type (GAFFER_QUEUE_TYPE): quorum by default, or classic. */
   queueType?: QueueType;
   /**
-   * For the process that runs a pool manager: writes of the same few
-   * milliseconds share one commit (embedded database only). Leave it off in
+   * For the process that runs a pool manager: the writes of one turn of the
+   * event loop share one commit (embedded database only). Leave it off in
    * producers (see GroupCommit).
    */
   groupCommit?: boolean;
@@ -38,9 +38,6 @@ export interface Backend {
   description: string;
   close(): Promise<void>;
 }
-
-/** The group-commit window of a pool manager's process. */
-export const POOL_COMMIT_WINDOW_MS = 2;
 
 /** Opens the broker and store a process talks to: embedded by default, RabbitMQ and Redis when given. */
 export function openBackend(options: BackendOptions = {}, env: NodeJS.ProcessEnv = process.env): Backend {
@@ -58,7 +55,7 @@ export function openBackend(options: BackendOptions = {}, env: NodeJS.ProcessEnv
 
   const sqlite =
     brokerUrl === undefined || storeUrl === undefined
-      ? openSqlite(options.data, options.groupCommit ? { commitWindowMs: POOL_COMMIT_WINDOW_MS } : {})
+      ? openSqlite(options.data, { groupCommit: options.groupCommit ?? false })
       : undefined;
   const rabbit = brokerUrl === undefined ? undefined : new RabbitBroker({ url: brokerUrl, redisUrl: storeUrl!, redisPrefix, queueType });
   const redis = storeUrl === undefined ? undefined : new RedisStore({ url: storeUrl, prefix: redisPrefix });

@@ -9,7 +9,7 @@ const OWNER = 'pool-settlement-test';
 
 /** The embedded backend with a group commit, as a pool manager opens it, on a fresh file. */
 function openEmbedded() {
-  const backend = openSqlite(tempDataDir('settlement'), { commitWindowMs: 2 });
+  const backend = openSqlite(tempDataDir('settlement'), { groupCommit: true });
   after(async () => {
     await backend.broker.close();
     await backend.store.close();

@@ -12,11 +12,11 @@ export interface SqliteDatabaseOptions {
   /** How often other processes' writes are looked for while someone listens, until the file system has shown that it reports them (see ChangeFeed). */
   pollMs?: number;
   /**
-   * Group commit: how long a write transaction gathers writes before it
-   * commits. 0 (the default) commits every write at once; only a process whose
-   * event loop never blocks (a pool manager) should set it.
+   * Group commit: the writes of one turn of the event loop share a
+   * transaction. Off (the default), every write commits at once; only a
+   * process whose event loop never blocks (a pool manager) should set it.
    */
-  commitWindowMs?: number;
+  groupCommit?: boolean;
 }
 
 /**
@@ -34,11 +34,11 @@ export class SqliteDatabase {
     readonly db: Database.Database,
     readonly file: string,
     pollMs: number,
-    commitWindowMs: number,
+    groupCommit: boolean,
     lockTimeoutMs: number,
   ) {
     this.changes = new ChangeFeed(db, pollMs, file);
-    this.commits = new GroupCommit(db, commitWindowMs, lockTimeoutMs, file);
+    this.commits = new GroupCommit(db, groupCommit, lockTimeoutMs, file);
   }
 
   static open(file: string, options: SqliteDatabaseOptions = {}): SqliteDatabase {
@@ -52,7 +52,7 @@ export class SqliteDatabase {
       migrate(db);
       // From here on, writers wait in WriteTransaction.begin's own retry loop (see write-lock.ts), never in SQLite's.
       db.pragma('busy_timeout = 0');
-      return new SqliteDatabase(db, file, options.pollMs ?? 20, options.commitWindowMs ?? 0, lockTimeoutMs);
+      return new SqliteDatabase(db, file, options.pollMs ?? 20, options.groupCommit ?? false, lockTimeoutMs);
     } catch (error) {
       throw new StorageUnavailableError(
         `cannot open the gaffer database at ${file}: ${(error as Error).message}; check the path and its permissions, or choose another with --data / GAFFER_DATA`,
