@@ -1,3 +1,4 @@
+import type { DeadReason } from '../core/task-record.js';
 import type { Delivery } from './broker.js';
 import type { TaskUpdate } from './store.js';
 
@@ -12,4 +13,9 @@ import type { TaskUpdate } from './store.js';
 export interface Settlement {
   /** The record update and the ack of `delivery` (it succeeded, or it was cancelled), committed together. */
   complete(delivery: Delivery, outcome: 'succeeded' | 'cancelled', record: TaskUpdate): Promise<void>;
+  /**
+   * The record update (dead, with its reason) and the dead-lettering of
+   * `delivery`: a reader who sees the record dead finds its dead letter too.
+   */
+  deadLetter(delivery: Delivery, reason: DeadReason, record: TaskUpdate): Promise<void>;
 }

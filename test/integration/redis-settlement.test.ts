@@ -90,6 +90,30 @@ describe('record and finish in one step on RabbitMQ and Redis', { skip: services
     assert.equal(await messagesInQueue(), 0);
   });
 
+  test('a dead-lettered task: its letter is in the dead-letter queue before its record is dead, and its message is acked', async () => {
+    const backend = backendOnPrefix();
+    const task = envelope();
+    await backend.broker.enqueue([task]);
+    const delivery = await claimOne(backend.broker);
+    const reason = { kind: 'bad_input' as const, code: 'schema' as const, message: 'b: expected a number' };
+    // Whoever sees the record dead must find the letter: look for it the moment the record turns final.
+    const letterWhenDead = new Promise((resolve) => {
+      const stop = backend.store.watchFinal([task.id], (record) => {
+        stop();
+        resolve(backend.broker.getDead(record.id));
+      });
+    });
+    await backend.settlement!.deadLetter(delivery, reason, { ...succeeded(task), state: 'dead', result: undefined, deadReason: reason });
+    const [record] = await backend.store.getTasks([task.id]);
+    assert.equal(record?.state, 'dead');
+    assert.deepEqual(record?.deadReason, reason);
+    assert.deepEqual(((await letterWhenDead) as { reason?: unknown } | undefined)?.reason, reason);
+    const [stats] = await backend.broker.stats([queue]);
+    assert.equal(stats?.running, 0);
+    await backend.close();
+    assert.equal(await messagesInQueue(), 0, 'acked: nothing comes back to the queue');
+  });
+
   test("a watcher of the task's result hears of it", async () => {
     const backend = backendOnPrefix();
     const task = envelope();

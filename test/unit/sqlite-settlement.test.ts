@@ -78,6 +78,30 @@ describe('the embedded settlement: record and ack in one transaction', () => {
     assert.equal(next?.envelope.id, second.id);
   });
 
+  test('a dead-lettered task is dead in its record and in the dead-letter queue, and no longer leased, once it resolves', async () => {
+    const backend = openEmbedded();
+    const task = envelope('settle-dead');
+    const [delivery] = await enqueueAndClaim(backend, [task]);
+    const reason = { kind: 'bad_input' as const, code: 'schema' as const, message: 'b: expected a number' };
+    await backend.settlement.deadLetter(delivery!, reason, { ...succeeded(task), state: 'dead', result: undefined, deadReason: reason });
+    const [record] = await backend.store.getTasks([task.id]);
+    assert.equal(record?.state, 'dead');
+    assert.deepEqual(record?.deadReason, reason);
+    assert.deepEqual((await backend.broker.getDead(task.id))?.reason, reason);
+    assert.equal(await backend.broker.reclaim({ owner: OWNER }), 0, 'nothing left leased to run again');
+  });
+
+  test('a dead letter that cannot be recorded is not buried either: the task stays leased, to run again', async () => {
+    const backend = openEmbedded();
+    const task = envelope('settle-dead-broken');
+    const [delivery] = await enqueueAndClaim(backend, [task], false);
+    const reason = { kind: 'bad_input' as const, code: 'schema' as const, message: 'b: expected a number' };
+    const broken = { ...succeeded(task), state: 'dead', queue: null, deadReason: reason } as unknown as TaskUpdate;
+    await assert.rejects(backend.settlement.deadLetter(delivery!, reason, broken), /NOT NULL/);
+    assert.equal(await backend.broker.getDead(task.id), undefined);
+    assert.equal(await backend.broker.reclaim({ owner: OWNER }), 1);
+  });
+
   test('a cancelled task ends cancelled, not acked as done', async () => {
     const backend = openEmbedded();
     const task = envelope('settle-3');

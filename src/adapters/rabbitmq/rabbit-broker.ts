@@ -122,15 +122,28 @@ export class RabbitBroker implements Broker {
     consumer?.settle(delivery.envelope.id, 'ack');
   }
 
-  async deadLetter(delivery: Delivery, reason: DeadReason): Promise<void> {
+  deadLetter(delivery: Delivery, reason: DeadReason): Promise<void> {
+    return this.deadLetterRecorded(delivery, reason);
+  }
+
+  /**
+   * deadLetter(), and with `record`, the task's store record written in the
+   * ledger's finish (see RedisSettlement), after the dead letter is published:
+   * whoever sees the record dead finds the letter. A pool that no longer holds
+   * the task still writes the record, as the store's own update would.
+   */
+  async deadLetterRecorded(delivery: Delivery, reason: DeadReason, record?: RecordWrite): Promise<void> {
     const held = await this.stillHeld(delivery);
-    if (!held) return;
+    if (!held) {
+      if (record) await this.ledger.finish(delivery.envelope, 'dead', this.route(delivery).owner, generationOf(delivery), record);
+      return;
+    }
     const { owner, consumer } = held;
     const attempts = Math.max(delivery.attempts, 'attempts' in reason && typeof reason.attempts === 'number' ? reason.attempts : 0);
     const deaths = Math.max(delivery.deaths, reason.kind === 'crashed' ? reason.deaths : 0);
     await this.deadLetters.bury(delivery.envelope, { attempts, deaths }, reason, this.clock.now());
     this.counts.forget(delivery.envelope.queue);
-    await this.ledger.finish(delivery.envelope, 'dead', owner, generationOf(delivery));
+    await this.ledger.finish(delivery.envelope, 'dead', owner, generationOf(delivery), record);
     consumer?.settle(delivery.envelope.id, 'ack');
   }
 

@@ -1,3 +1,4 @@
+import type { DeadReason } from '../../core/task-record.js';
 import type { Delivery } from '../../ports/broker.js';
 import type { Settlement } from '../../ports/settlement.js';
 import type { TaskUpdate } from '../../ports/store.js';
@@ -19,5 +20,9 @@ export class RedisSettlement implements Settlement {
 
   complete(delivery: Delivery, outcome: 'succeeded' | 'cancelled', record: TaskUpdate): Promise<void> {
     return this.broker.completeRecorded(delivery, outcome, this.store.recordWrite(record));
+  }
+
+  deadLetter(delivery: Delivery, reason: DeadReason, record: TaskUpdate): Promise<void> {
+    return this.broker.deadLetterRecorded(delivery, reason, this.store.recordWrite(record));
   }
 }

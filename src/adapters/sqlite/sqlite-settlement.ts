@@ -1,8 +1,10 @@
+import type { DeadReason } from '../../core/task-record.js';
 import type { Delivery } from '../../ports/broker.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
 import type { Settlement } from '../../ports/settlement.js';
 import type { TaskUpdate } from '../../ports/store.js';
 import { completeOperation } from './broker/operations/complete.js';
+import { deadLetterOperation } from './broker/operations/dead-letter.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import { taskRecordOperations } from './store/task-records.js';
 
@@ -13,6 +15,7 @@ import { taskRecordOperations } from './store/task-records.js';
  */
 export class SqliteSettlement implements Settlement {
   private readonly completeInOne;
+  private readonly deadLetterInOne;
 
   constructor(
     private readonly database: SqliteDatabase,
@@ -25,6 +28,11 @@ export class SqliteSettlement implements Settlement {
       final: records.update([record], now),
       acked: complete(delivery, outcome, now),
     }));
+    const deadLetter = deadLetterOperation(db);
+    this.deadLetterInOne = db.transaction((delivery: Delivery, reason: DeadReason, record: TaskUpdate, now: number) => {
+      records.update([record], now);
+      return deadLetter(delivery, reason, now);
+    });
   }
 
   async complete(delivery: Delivery, outcome: 'succeeded' | 'cancelled', record: TaskUpdate): Promise<void> {
@@ -32,5 +40,11 @@ export class SqliteSettlement implements Settlement {
     // The same wake-ups as the store's updateTasks and the broker's complete would have sent.
     if (final) this.database.changes.notifyLocal('store');
     if (acked && delivery.envelope.key !== undefined) this.database.changes.notifyLocal('tasks');
+  }
+
+  async deadLetter(delivery: Delivery, reason: DeadReason, record: TaskUpdate): Promise<void> {
+    const buried = await this.database.write(() => this.deadLetterInOne(delivery, reason, record, this.clock.now()));
+    this.database.changes.notifyLocal('store');
+    if (buried && delivery.envelope.key !== undefined) this.database.changes.notifyLocal('tasks');
   }
 }

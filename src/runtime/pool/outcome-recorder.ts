@@ -139,8 +139,13 @@ export class OutcomeRecorder {
   }
 
   private async dead(delivery: Delivery, update: TaskUpdate, reason: DeadReason, now: number): Promise<Settled> {
-    await this.store.updateTasks([{ ...update, state: 'dead', deadReason: reason, finishedAt: now }]);
-    await this.broker.deadLetter(delivery, reason);
+    const record: TaskUpdate = { ...update, state: 'dead', deadReason: reason, finishedAt: now };
+    if (this.settlement) {
+      await this.settlement.deadLetter(delivery, reason, record);
+    } else {
+      await this.store.updateTasks([record]);
+      await this.broker.deadLetter(delivery, reason);
+    }
     return { state: 'dead', deadReason: reason };
   }
 
