@@ -15,7 +15,9 @@ export interface Settlement {
   complete(delivery: Delivery, outcome: 'succeeded' | 'cancelled', record: TaskUpdate): Promise<void>;
   /**
    * The record update (dead, with its reason) and the dead-lettering of
-   * `delivery`: a reader who sees the record dead finds its dead letter too.
+   * `delivery`, committed together where the backend has one database. Where
+   * the letter lives elsewhere (a RabbitMQ queue), it is published first:
+   * either way, a reader who sees the record dead finds its dead letter too.
    */
   deadLetter(delivery: Delivery, reason: DeadReason, record: TaskUpdate): Promise<void>;
 }
