@@ -86,6 +86,9 @@ export function startInterferenceMeter(services: readonly string[] = ['redis-ser
   };
 }
 
+/** Ticks the machine must have had before an absence share means anything: half a second of 2 cores. */
+const MIN_TICKS_TO_TELL = TICKS_PER_SECOND;
+
 /**
  * Starts measuring how much of the wall time the machine's CPUs were not
  * there at all: time the hypervisor gave to someone else, whether the guest
@@ -93,9 +96,6 @@ export function startInterferenceMeter(services: readonly string[] = ['redis-ser
  * any kind is counted). The returned function gives that as a share of
  * cores × wall (0..1). No figure can beat 1 minus it.
  */
-/** Ticks the machine must have had before an absence share means anything: half a second of 2 cores. */
-const MIN_TICKS_TO_TELL = TICKS_PER_SECOND;
-
 export function startAbsenceMeter(cores: number): () => number {
   const ticks0 = machineTicks();
   const start = performance.now();

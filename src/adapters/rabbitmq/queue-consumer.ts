@@ -112,7 +112,6 @@ export class QueueConsumer {
     if (short && acks.pending > readAhead) {
       acks.flushInOrder();
       if (acks.pending > readAhead) acks.flush();
-      if (acks.pending === 0) return 0;
     }
     return Math.min(acks.pending, readAhead);
   }
