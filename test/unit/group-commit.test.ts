@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import { GroupCommit } from '../../src/adapters/sqlite/group-commit.js';
 import { walDatabasePair } from '../support/wal-database.js';
 
 /** A pool's connection with a group commit, and a second connection that sees only what was committed. */
-function open() {
+function open(minCommitGapMs?: number) {
   const { file, db, other } = walDatabasePair('group-commit', { readonly: true });
-  const commits = new GroupCommit(db, true, 1000, file);
+  const commits = new GroupCommit(db, true, 1000, file, minCommitGapMs);
   after(() => commits.detach());
   const insert = db.prepare('INSERT INTO t (n) VALUES (?)');
   const committed = () => (other.prepare('SELECT n FROM t ORDER BY n').all() as Array<{ n: number }>).map((row) => row.n);
@@ -29,4 +29,24 @@ test('the writes of one turn share one transaction, committed at its end, and ea
   await second;
   await write(3);
   assert.deepEqual(committed(), [1, 2, 3], 'the next turn gets a transaction of its own');
+});
+
+test('turns that come within the gap after a commit share the next commit; a turn after the gap commits at its end', async () => {
+  const gapMs = 300;
+  const { write, committed } = open(gapMs);
+  await write(1);
+  const firstCommitAt = performance.now();
+  const second = write(2);
+  await nextTurn();
+  const third = write(3);
+  await nextTurn();
+  assert.deepEqual(committed(), [1], 'the turns right after a commit stay open');
+  await Promise.all([second, third]);
+  assert.deepEqual(committed(), [1, 2, 3], 'committed together once the gap has passed, though no turn wrote then');
+  // Timers may fire up to a millisecond early against performance.now().
+  assert.ok(performance.now() - firstCommitAt >= gapMs - 2, 'not before the gap');
+  await sleep(gapMs + 50);
+  void write(4);
+  await nextTurn();
+  assert.deepEqual(committed(), [1, 2, 3, 4], 'a turn long after the last commit commits at its end');
 });
