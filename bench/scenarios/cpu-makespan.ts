@@ -1,3 +1,4 @@
+import { forkPoolMakespan } from '../anchors/fork-pool-makespan.js';
 import { piscinaMakespan, type MakespanRun } from '../anchors/piscina-makespan.js';
 import { betweenSingles, calibrate, makespanEfficiency, type Calibration, type Warmup } from '../calibrate.js';
 import type { BenchContext } from '../context.js';
@@ -46,7 +47,9 @@ interface GafferRun extends MakespanRun {
  * CPU makespan efficiency: a batch of burn tasks on a warm pool of `cores`
  * workers, from just before enqueueMany to the last task-finished, against
  * the ideal N × t_single / cores, with t_single measured right before and
- * after each run (betweenSingles). Piscina runs the same batch as the anchor.
+ * after each run (betweenSingles). Piscina runs the same batch as the anchor,
+ * and a bare pool of forked processes (forkPoolMakespan) shows the ceiling
+ * that worker processes, rather than threads, leave on this machine.
  */
 export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
   const repeats = ctx.quick ? 1 : 3;
@@ -77,6 +80,11 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
       `${shape.id}: piscina ${piscina.efficiency.toFixed(3)} (${piscina.runs.map((r) => r.efficiency.toFixed(3)).join(', ')}); ` +
         `t_single around the runs ${piscina.runs.map((r) => r.singleMs.toFixed(3)).join(', ')} ms; ` +
         `host away ${piscina.runs.map((r) => (r.hostAbsentShare * 100).toFixed(0)).join(', ')}% of the time`,
+    );
+    const forkPool = await forkPoolMakespan(calibration, shape.count, ctx.cores, repeats, warmup);
+    ctx.log(
+      `${shape.id}: bare fork pool (worker processes, nothing recorded) ${forkPool.efficiency.toFixed(3)} (${forkPool.runs.map((r) => r.efficiency.toFixed(3)).join(', ')}); ` +
+        `gaffer reaches ${(gaffer.efficiency / forkPool.efficiency).toFixed(3)} of it`,
     );
     const production = ctx.stack.kind === 'production';
     const goal = production ? shape.productionGoal : shape.goal;
@@ -116,6 +124,8 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
           piscinaEfficiencies: piscina.runs.map((r) => round(r.efficiency, 4)),
           gafferHostAbsentShare: gaffer.runs.map((r) => round(r.hostAbsentShare, 3)),
           piscinaHostAbsentShare: piscina.runs.map((r) => round(r.hostAbsentShare, 3)),
+          forkPoolEfficiency: round(forkPool.efficiency, 4),
+          forkPoolEfficiencies: forkPool.runs.map((r) => round(r.efficiency, 4)),
         },
       }),
     );

@@ -1,0 +1,82 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { betweenSingles, makespanEfficiency, type Calibration, type Warmup } from '../calibrate.js';
+import { expectExited, waitForExit } from '../harness/processes.js';
+import { median } from '../harness/time.js';
+import type { MakespanRun } from './piscina-makespan.js';
+
+const WORKER = fileURLToPath(new URL('./fork-pool-worker.js', import.meta.url));
+
+/**
+ * What a pool of worker processes reaches on this machine at best: `cores`
+ * children forked with JSON IPC, as gaffer's are, each kept one burnCpu task
+ * ahead by a parent that does nothing else (no queue, no store, no record of
+ * anything). What it loses against the ideal is what processes, their IPC
+ * and their wake-ups cost here; what gaffer loses beyond it is gaffer's own.
+ */
+export async function forkPoolMakespan(calibration: Calibration, count: number, cores: number, repeats: number, warmup: Warmup): Promise<{ efficiency: number; runs: MakespanRun[] }> {
+  const children = Array.from({ length: cores }, () => fork(WORKER, [], { serialization: 'json', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+  try {
+    await Promise.all(children.map((child) => once(child, (message) => (message as { ready?: boolean }).ready === true)));
+    for (const { count: n, iterations } of warmup) await runBatch(children, n, iterations);
+    const runs: MakespanRun[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const { result: wallMs, singleMs, hostAbsentShare } = await betweenSingles(calibration, cores, () => runBatch(children, count, calibration.iterations));
+      runs.push({ wallMs, singleMs, hostAbsentShare, efficiency: makespanEfficiency(count, singleMs, cores, wallMs) });
+    }
+    return { efficiency: median(runs.map((run) => run.efficiency)), runs };
+  } finally {
+    for (const child of children) if (child.connected) child.disconnect();
+    await Promise.allSettled(children.map((child) => waitForExit(child, 'a fork-pool child', 5000)));
+    await expectExited(children.map((child) => child.pid!).filter(Boolean), 'the fork-pool anchor');
+  }
+}
+
+/** Runs `count` tasks over the children, each holding its running task and one more; resolves with the wall time to the last answer. */
+async function runBatch(children: readonly ChildProcess[], count: number, iterations: number): Promise<number> {
+  const start = performance.now();
+  let sent = 0;
+  let answered = 0;
+  await new Promise<void>((resolve, reject) => {
+    const cleanups: Array<() => void> = [];
+    const finish = (error?: Error) => {
+      cleanups.forEach((cleanup) => cleanup());
+      if (error) reject(error);
+      else resolve();
+    };
+    for (const child of children) {
+      const send = () => {
+        if (sent < count) child.send({ id: sent++, iterations });
+      };
+      const onMessage = () => {
+        answered++;
+        if (answered === count) return finish();
+        send();
+      };
+      const onExit = (code: number | null) => finish(new Error(`a fork-pool child exited (${code}) in the middle of a batch`));
+      child.on('message', onMessage);
+      child.on('exit', onExit);
+      cleanups.push(() => {
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+      });
+      send();
+      send();
+    }
+  });
+  return performance.now() - start;
+}
+
+function once(child: ChildProcess, accept: (message: unknown) => boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: unknown) => {
+      if (!accept(message)) return;
+      child.off('exit', onExit);
+      child.off('message', onMessage);
+      resolve();
+    };
+    const onExit = (code: number | null) => reject(new Error(`a fork-pool child exited (${code}) before it was ready`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
