@@ -40,7 +40,8 @@ const byFile = new Map<string, Set<GroupCommit>>();
  * task now costs what the window's fewer commits saved; no-op throughput did
  * not move beyond its noise. The gap is no such window: a turn that starts
  * MIN_COMMIT_GAP_MS or more after the last commit commits at its end, and
- * its timer fires only when no turn writes before it is due.
+ * its timer fires only when no turn writes before it is due. Nor is there a
+ * gap while other processes write (below).
  *
  * While other processes write too (PRAGMA data_version, read at each
  * commit, moves only for other connections' commits), the lock stays free
@@ -162,7 +163,8 @@ export class GroupCommit {
       this.endOfTurnScheduled = false;
       if (this.phase !== 'open') return;
       const waitMs = this.lastCommitAt + this.minCommitGapMs - performance.now();
-      if (waitMs <= 0) this.commit();
+      // While other processes write, they must not wait for the gap: the lock goes at the end of every turn.
+      if (waitMs <= 0 || Date.now() < this.sharedUntil) this.commit();
       // A turn that writes before then commits it; the timer only covers a loop that went quiet.
       else this.gapTimer ??= setTimeout(() => this.commit(), waitMs);
     });
