@@ -48,8 +48,8 @@ interface GafferRun extends MakespanRun {
  * workers, from just before enqueueMany to the last task-finished, against
  * the ideal N × t_single / cores, with t_single measured right before and
  * after each run (betweenSingles). Piscina runs the same batch as the anchor,
- * and a bare pool of forked processes (forkPoolMakespan) shows the ceiling
- * that worker processes, rather than threads, leave on this machine.
+ * and a bare pool of forked processes (forkPoolMakespan), in a row of its
+ * own, shows what worker processes rather than threads reach on this machine.
  */
 export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
   const repeats = ctx.quick ? 1 : 3;
@@ -124,9 +124,16 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
           piscinaEfficiencies: piscina.runs.map((r) => round(r.efficiency, 4)),
           gafferHostAbsentShare: gaffer.runs.map((r) => round(r.hostAbsentShare, 3)),
           piscinaHostAbsentShare: piscina.runs.map((r) => round(r.hostAbsentShare, 3)),
-          forkPoolEfficiency: round(forkPool.efficiency, 4),
-          forkPoolEfficiencies: forkPool.runs.map((r) => round(r.efficiency, 4)),
         },
+      }),
+      makeFigure({
+        id: production ? `${shape.id}-rabbitmq-vs-fork-pool` : `${shape.id}-vs-fork-pool`,
+        label: `CPU makespan efficiency, ${shape.count} × ~${shape.targetMs} ms on ${ctx.cores} cores${production ? ', RabbitMQ + Redis' : ''}, vs worker processes that record nothing`,
+        unit: 'ratio',
+        gaffer: gaffer.efficiency,
+        anchor: { name: 'bare fork pool', value: forkPool.efficiency },
+        target: null,
+        details: { forkPoolEfficiencies: forkPool.runs.map((r) => round(r.efficiency, 4)), forkPoolSingleMs: forkPool.runs.map((r) => round(r.singleMs, 4)) },
       }),
     );
   }
