@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_NICENESS, setNiceness } from '../../src/adapters/drivers/local-process-driver.js';
 import { betweenSingles, makespanEfficiency, type Calibration, type Warmup } from '../calibrate.js';
 import { expectExited, waitForExit } from '../harness/processes.js';
 import { median } from '../harness/time.js';
@@ -10,16 +10,16 @@ const WORKER = fileURLToPath(new URL('./fork-pool-worker.js', import.meta.url));
 
 /**
  * What a pool of worker processes reaches on this machine at best: `cores`
- * children forked with JSON IPC and niced as gaffer's are, each kept one burnCpu task
- * ahead by a parent that does nothing else (no queue, no store, no record of
- * anything). What it loses against the ideal is what processes, their IPC
+ * children forked with JSON IPC and niced as gaffer's are, each kept one
+ * burnCpu task ahead by a parent that does nothing else (no queue, no store,
+ * no record of anything). What it loses against the ideal is what processes, their IPC
  * and their wake-ups cost here; what gaffer loses beyond it is gaffer's own.
  */
 export async function forkPoolMakespan(calibration: Calibration, count: number, cores: number, repeats: number, warmup: Warmup): Promise<{ efficiency: number; runs: MakespanRun[] }> {
   const children = Array.from({ length: cores }, () => {
     const child = fork(WORKER, [], { serialization: 'json', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    // As gaffer's workers run (nice +5): the parent's hand-out never waits behind a child's time slice.
-    if (child.pid !== undefined) os.setPriority(child.pid, Math.min(19, os.getPriority() + 5));
+    // As gaffer's workers run: the parent's hand-out never waits behind a child's time slice.
+    setNiceness(child.pid, DEFAULT_NICENESS);
     return child;
   });
   try {

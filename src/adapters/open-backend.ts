@@ -23,8 +23,8 @@ export interface BackendOptions {
   queueType?: QueueType;
   /**
    * For the process that runs a pool manager: the writes of one turn of the
-   * event loop share one commit (embedded database only). Leave it off in
-   * producers (see GroupCommit).
+   * event loop, or of a few milliseconds of fast turns, share one commit
+   * (embedded database only). Leave it off in producers (see GroupCommit).
    */
   groupCommit?: boolean;
 }

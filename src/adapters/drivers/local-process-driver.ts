@@ -22,7 +22,8 @@ export interface LocalProcessDriverOptions {
   parentDeathSignal?: boolean;
 }
 
-const DEFAULT_NICENESS = 5;
+/** How much nicer than their manager workers run unless told otherwise. */
+export const DEFAULT_NICENESS = 5;
 
 /** Worker processes as children of the pool manager (child_process.fork, JSON over IPC). */
 export class LocalProcessDriver implements WorkerDriver {
@@ -84,7 +85,8 @@ export class LocalProcessDriver implements WorkerDriver {
   }
 }
 
-function setNiceness(pid: number | undefined, niceness: number): void {
+/** Runs the process `niceness` nicer than this one, where that is permitted. */
+export function setNiceness(pid: number | undefined, niceness: number): void {
   if (pid === undefined || niceness === 0) return;
   try {
     os.setPriority(pid, Math.min(19, os.getPriority() + niceness));

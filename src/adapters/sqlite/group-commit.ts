@@ -30,8 +30,8 @@ const byFile = new Map<string, Set<GroupCommit>>();
  * the turn of the event loop (setImmediate), or once MIN_COMMIT_GAP_MS have
  * passed since the last commit, so a busy pool pays for one commit (its WAL
  * pages and syscalls) per turn or per few milliseconds instead of one per
- * write: at full speed a turn handles the outcomes of many tasks. It used to stay open
- * for a 2 ms window instead. That took a wake-up of its own for each commit
+ * write: at full speed a turn handles the outcomes of many tasks. It used to
+ * stay open for a 2 ms window instead. That took a wake-up of its own for each commit
  * of a pool with longer tasks (2.5 wake-ups a task at 20 ms, 1.5 now), and an
  * idle node process's wake-up costs 150-300 µs of CPU on a small virtual
  * machine. Over eight paired quick runs of the benchmark, makespan efficiency

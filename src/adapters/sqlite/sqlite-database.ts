@@ -13,8 +13,10 @@ export interface SqliteDatabaseOptions {
   pollMs?: number;
   /**
    * Group commit: the writes of one turn of the event loop share a
-   * transaction. Off (the default), every write commits at once; only a
-   * process whose event loop never blocks (a pool manager) should set it.
+   * transaction, and turns that come within a few milliseconds of the last
+   * commit share the next one (see GroupCommit). Off (the default), every
+   * write commits at once; only a process whose event loop never blocks (a
+   * pool manager) should set it.
    */
   groupCommit?: boolean;
 }
