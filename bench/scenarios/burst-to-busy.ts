@@ -2,7 +2,7 @@ import { spawnFloorMs } from '../anchors/spawn-floor.js';
 import { calibrate } from '../calibrate.js';
 import type { BenchContext } from '../context.js';
 import { makeFigure, type Figure } from '../figure.js';
-import { awaitFinishes, withBenchPool } from '../harness/bench-pool.js';
+import { awaitFinishes, TASKS_MODULE, withBenchPool } from '../harness/bench-pool.js';
 import { epochNow, median, round, waitFor } from '../harness/time.js';
 
 const RUNS = 3;
@@ -14,12 +14,15 @@ const BURST = 50;
  * from just before enqueueMany to the moment the `cores`-th distinct worker
  * began a task, by the workers' own clocks (task-finished startedAt). Each
  * run gets a fresh pool, so every burst meets a pool that has never seen work.
+ * After each run, the anchors: `cores` bare Node processes started together,
+ * and as many that import the same task module (see spawnFloorMs).
  */
 export async function burstToBusy(ctx: BenchContext): Promise<Figure[]> {
   const { iterations } = calibrate(20, 9);
   const gaffer: number[] = [];
   const managerView: number[] = [];
   const floor: number[] = [];
+  const loadFloor: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     // A short scale-down window only makes the pool reach zero sooner; scaling up does not depend on it.
     const settings = { min: 0, max: ctx.cores, scaleDownWindowMs: 1000 };
@@ -43,7 +46,11 @@ export async function burstToBusy(ctx: BenchContext): Promise<Figure[]> {
     gaffer.push(result.ms);
     managerView.push(result.managerMs);
     floor.push(await spawnFloorMs(ctx.cores));
-    ctx.log(`burst-to-busy: run ${run + 1}: ${result.ms.toFixed(1)} ms (bare node ×${ctx.cores} start: ${floor.at(-1)!.toFixed(1)} ms)`);
+    loadFloor.push(await spawnFloorMs(ctx.cores, TASKS_MODULE));
+    ctx.log(
+      `burst-to-busy: run ${run + 1}: ${result.ms.toFixed(1)} ms ` +
+        `(bare node ×${ctx.cores} start: ${floor.at(-1)!.toFixed(1)} ms; with the task module imported: ${loadFloor.at(-1)!.toFixed(1)} ms)`,
+    );
   }
   const details = {
     runs: RUNS,
@@ -52,6 +59,7 @@ export async function burstToBusy(ctx: BenchContext): Promise<Figure[]> {
     gafferMs: gaffer.map((ms) => round(ms, 1)),
     gafferManagerViewMs: managerView.map((ms) => round(ms, 1)),
     bareNodeStartMs: floor.map((ms) => round(ms, 1)),
+    nodeStartWithTaskModuleMs: loadFloor.map((ms) => round(ms, 1)),
   };
   // Issue 2 sets the target on the embedded broker; issue 3 sets none for RabbitMQ and Redis.
   const production = ctx.stack.kind === 'production';
@@ -62,5 +70,13 @@ export async function burstToBusy(ctx: BenchContext): Promise<Figure[]> {
   return [
     makeFigure({ id: `${id}-median`, label: `${label}, median of ${RUNS}`, unit: 'ms', gaffer: median(gaffer), anchor: { name: anchorName, value: median(floor) }, target, details }),
     makeFigure({ id: `${id}-max`, label: `${label}, max of ${RUNS}`, unit: 'ms', gaffer: Math.max(...gaffer), anchor: { name: anchorName, value: Math.max(...floor) }, target }),
+    makeFigure({
+      id: `${id}-vs-module-load`,
+      label: `${label}, median of ${RUNS}, vs Node processes that import the task module`,
+      unit: 'ms',
+      gaffer: median(gaffer),
+      anchor: { name: `node ×${ctx.cores} start + task module import`, value: median(loadFloor) },
+      target: null,
+    }),
   ];
 }
