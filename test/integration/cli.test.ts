@@ -43,7 +43,7 @@ describe('the gaffer CLI', async () => {
     fs.writeFileSync(broken, 'export const x = ;\n');
     const result = (await runCli(['up', '--tasks', broken, '--data', data, '--log-level', 'error']));
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /gaffer: a worker could not load the task module: cannot load the task module .*SyntaxError/s);
+    assert.match(result.stderr, /gaffer: a worker could not load the task module: cannot load the task module .*SyntaxError: Unexpected token ';'\n.*tasks\.mjs:1\nexport const x = ;\n/s);
   });
 
   test('enqueue --wait prints the result, or fails with the reason; dead list, show, retry and purge', async () => {
