@@ -34,6 +34,7 @@ describe('the gaffer CLI', async () => {
     assertOneLineError((await gaffer('enqueue', 'add', '{}', '--queue', 'no spaces allowed')), /^gaffer: invalid enqueue options/);
     assertOneLineError((await gaffer('enqueue', 'add', '{}', '--delay', 'soon')), /is not a duration/);
     assertOneLineError((await runCli(['up', '--tasks', '/nowhere/tasks.js', '--data', data])), /^gaffer: task module not found: \/nowhere\/tasks\.js/);
+    assertOneLineError((await runCli(['up', '--tasks', data, '--data', data])), /^gaffer: task module is a directory, not a file: .*; pass the path to your compiled task module/);
     assertOneLineError((await gaffer('dead', 'show', 'nope')), /^gaffer: no dead letter with id "nope"/);
     assertOneLineError((await gaffer('dead', 'retry')), /give their ids, or --queue <name>, or --all/);
   });

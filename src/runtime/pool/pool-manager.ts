@@ -125,8 +125,10 @@ export class PoolManager extends EventEmitter<PoolEvents> {
    */
   async start(): Promise<void> {
     if (this.state !== 'new') throw new ConfigError('this pool manager was already started; create a new one');
-    if (!fs.existsSync(this.tasksModule)) {
-      throw new ConfigError(`task module not found: ${this.tasksModule}; pass the path to your compiled task module (a .js file) with --tasks`);
+    const found = fs.statSync(this.tasksModule, { throwIfNoEntry: false });
+    if (!found?.isFile()) {
+      const what = found ? `task module is a directory, not a file: ${this.tasksModule}` : `task module not found: ${this.tasksModule}`;
+      throw new ConfigError(`${what}; pass the path to your compiled task module (a .js file) with --tasks`);
     }
     this.state = 'running';
     await this.heartbeat();
