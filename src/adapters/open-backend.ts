@@ -2,6 +2,7 @@ import { ConfigError } from '../core/errors.js';
 import type { Broker } from '../ports/broker.js';
 import type { Settlement } from '../ports/settlement.js';
 import type { Store } from '../ports/store.js';
+import { allReady } from './all-ready.js';
 import { RabbitBroker } from './rabbitmq/rabbit-broker.js';
 import { RedisSettlement } from './rabbitmq/redis-settlement.js';
 import type { QueueType } from './rabbitmq/topology.js';
@@ -36,6 +37,13 @@ export interface Backend {
   settlement?: Settlement;
   /** Where the data lives, without credentials, for logs and status. */
   description: string;
+  /**
+   * Resolves once RabbitMQ and Redis answer (at once on the embedded
+   * backend); fails after `timeoutMs` with a StorageUnavailableError naming
+   * each that does not. Until they answer, calls wait (and a pool's start
+   * with them), so a process that must not wait for ever asks this first.
+   */
+  ready(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -72,6 +80,9 @@ export function openBackend(options: BackendOptions = {}, env: NodeJS.ProcessEnv
     store,
     ...(settlement ? { settlement } : {}),
     description,
+    ready: async (timeoutMs) => {
+      await allReady([rabbit?.ready(timeoutMs), redis?.ready(timeoutMs)].filter((check) => check !== undefined));
+    },
     close: async () => {
       await broker.close();
       await store.close();

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { openBackend, type Backend } from '../adapters/open-backend.js';
 import type { QueueType } from '../adapters/rabbitmq/topology.js';
+import { parseDuration } from './format/durations.js';
 
 export interface BackendCliOptions {
   data?: string;
@@ -8,7 +9,18 @@ export interface BackendCliOptions {
   store?: string;
   redisPrefix?: string;
   queueType?: QueueType;
+  /** How long to wait for RabbitMQ and Redis to answer (ms). */
+  connectTimeout?: number;
 }
+
+/** How long a command that does one thing waits for RabbitMQ and Redis, unless --connect-timeout says otherwise. */
+export const COMMAND_CONNECT_TIMEOUT_MS = 10_000;
+
+/** How long `gaffer up` and `demo` wait: servers started together with the pool (a compose file, a pod) take a while. */
+export const POOL_CONNECT_TIMEOUT_MS = 30_000;
+
+/** When a wait for the servers is long enough to say so. */
+const SLOW_CONNECT_MS = 2000;
 
 /** The options every command that touches the queues shares. */
 export function withBackendOptions(command: Command): Command {
@@ -17,7 +29,12 @@ export function withBackendOptions(command: Command): Command {
     .option('--broker <url>', 'RabbitMQ, e.g. amqp://user:password@host:5672 (env GAFFER_BROKER; default: embedded)')
     .option('--store <url>', 'Redis, e.g. redis://host:6379 (env GAFFER_STORE; default: embedded)')
     .option('--redis-prefix <prefix>', 'prefix of every Redis key (env GAFFER_REDIS_PREFIX; default gaffer:)')
-    .addOption(new Option('--queue-type <type>', 'RabbitMQ queue type (env GAFFER_QUEUE_TYPE; default quorum)').choices(['quorum', 'classic']));
+    .addOption(new Option('--queue-type <type>', 'RabbitMQ queue type (env GAFFER_QUEUE_TYPE; default quorum)').choices(['quorum', 'classic']))
+    .option(
+      '--connect-timeout <duration>',
+      `how long to wait for RabbitMQ and Redis to answer before giving up (default ${COMMAND_CONNECT_TIMEOUT_MS / 1000}s; up and demo ${POOL_CONNECT_TIMEOUT_MS / 1000}s)`,
+      parseDuration,
+    );
 }
 
 export function backendFrom(options: BackendCliOptions, extra: { groupCommit?: boolean } = {}): Backend {
@@ -31,9 +48,35 @@ export function backendFrom(options: BackendCliOptions, extra: { groupCommit?: b
   });
 }
 
-/** Runs a command's work with the backend open, and closes it whatever happens. */
+/**
+ * Opens the backend and waits until its servers answer, for --connect-timeout
+ * or `defaultTimeoutMs`; if they do not, closes it and fails with an error
+ * that names each server that did not answer, and why. `onSlow` hears of a
+ * wait that goes on for a couple of seconds.
+ */
+export async function openReadyBackend(
+  options: BackendCliOptions,
+  defaultTimeoutMs: number,
+  extra: { groupCommit?: boolean; onSlow?: (backend: Backend, timeoutMs: number) => void } = {},
+): Promise<Backend> {
+  const { onSlow, ...backendExtra } = extra;
+  const backend = backendFrom(options, backendExtra);
+  const timeoutMs = options.connectTimeout ?? defaultTimeoutMs;
+  const slow = onSlow ? setTimeout(() => onSlow(backend, timeoutMs), SLOW_CONNECT_MS) : undefined;
+  try {
+    await backend.ready(timeoutMs);
+    return backend;
+  } catch (error) {
+    await backend.close();
+    throw error;
+  } finally {
+    clearTimeout(slow);
+  }
+}
+
+/** Runs a command's work with the backend open and answering, and closes it whatever happens. */
 export async function withBackend<T>(options: BackendCliOptions, work: (backend: Backend) => Promise<T>): Promise<T> {
-  const backend = backendFrom(options);
+  const backend = await openReadyBackend(options, COMMAND_CONNECT_TIMEOUT_MS);
   try {
     return await work(backend);
   } finally {

@@ -42,6 +42,10 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
   private connecting: Promise<void> | undefined;
   private lastError: Error | undefined;
   private checks: Promise<Channel> | undefined;
+  /** Calls waiting in ready(): close() fails them at once, so that nothing keeps a closed session's process alive. */
+  private readonly waiters = new Set<(error: Error) => void>();
+  /** Ends the connect loop's wait between two attempts early (close). */
+  private wakeConnectLoop: (() => void) | undefined;
 
   constructor(private readonly url: string) {
     super();
@@ -55,24 +59,36 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
     return this.channels;
   }
 
-  /** The live channels, connecting first if needed; fails after `timeoutMs` without RabbitMQ. */
+  /** The live channels, connecting first if needed; fails after `timeoutMs` without RabbitMQ, or once the session is closed. */
   async ready(timeoutMs = 30_000): Promise<SessionChannels> {
     if (this.channels) return this.channels;
+    if (this.closed) throw this.closedError();
     this.start();
     return new Promise<SessionChannels>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.off('up', onUp);
-        reject(
-          new StorageUnavailableError(
-            `RabbitMQ at ${redactUrl(this.url)} is unreachable (${this.lastError?.message ?? 'no answer'}); start it, or check --broker / GAFFER_BROKER`,
-          ),
-        );
-      }, timeoutMs);
-      const onUp = (channels: SessionChannels) => {
+      const settle = () => {
         clearTimeout(timer);
+        this.off('up', onUp);
+        this.waiters.delete(fail);
+      };
+      const fail = (error: Error) => {
+        settle();
+        reject(error);
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            new StorageUnavailableError(
+              `RabbitMQ at ${redactUrl(this.url)} is unreachable (${this.lastError?.message ?? 'no answer'}); start it, or check --broker / GAFFER_BROKER`,
+            ),
+          ),
+        timeoutMs,
+      );
+      const onUp = (channels: SessionChannels) => {
+        settle();
         resolve(channels);
       };
       this.once('up', onUp);
+      this.waiters.add(fail);
     });
   }
 
@@ -130,6 +146,8 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.wakeConnectLoop?.();
+    for (const fail of [...this.waiters]) fail(this.closedError());
     const model = this.model;
     const channels = this.channels;
     this.model = undefined;
@@ -174,10 +192,21 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
       } catch (error) {
         this.lastError = error as Error;
         if (opened && this.model !== opened) await opened.close().catch(() => {});
-        await new Promise((resolve) => setTimeout(resolve, this.backoffMs));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.backoffMs);
+          this.wakeConnectLoop = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeConnectLoop = undefined;
         this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
       }
     }
+  }
+
+  private closedError(): StorageUnavailableError {
+    return new StorageUnavailableError(`the connection to RabbitMQ at ${redactUrl(this.url)} was closed by this process; nothing more can be sent on it`);
   }
 
   private onLost(model: ChannelModel, error?: Error): void {

@@ -26,6 +26,7 @@ import { Publisher } from './publisher.js';
 import { QueueConsumer, type Held } from './queue-consumer.js';
 import { QueueCounts } from './queue-counts.js';
 import type { QueueType } from './topology.js';
+import { allReady } from '../all-ready.js';
 
 export interface RabbitBrokerOptions {
   /** amqp:// or amqps:// URL. */
@@ -232,6 +233,11 @@ export class RabbitBroker implements Broker {
     this.changes.on('change', listener);
     void this.listenToLedger();
     return () => this.changes.off('change', listener);
+  }
+
+  /** Resolves once RabbitMQ and the ledger's Redis both answer; fails after `timeoutMs` naming each that does not. */
+  async ready(timeoutMs: number): Promise<void> {
+    await allReady([this.session.ready(timeoutMs), this.ledger.ready(timeoutMs)]);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
+import { StorageUnavailableError } from '../../core/errors.js';
 import { redactUrl } from '../redact-url.js';
 
 export const DEFAULT_REDIS_PREFIX = 'gaffer:';
@@ -31,9 +32,41 @@ export function connectRedis(url: string, options: RedisOptions = {}): Redis {
     connectionName: 'gaffer',
     ...options,
   });
-  // Errors while reconnecting are expected; the retry strategy handles them.
-  client.on('error', () => {});
+  // Errors while reconnecting are expected; the retry strategy handles them. The last one says why Redis is unreachable.
+  client.on('error', (error: Error) => lastErrors.set(client, error));
+  client.on('ready', () => lastErrors.delete(client));
   return client;
+}
+
+const lastErrors = new WeakMap<Redis, Error>();
+
+/**
+ * Resolves once the client is connected, at once if it is; fails after
+ * `timeoutMs` with what stops it, or at once if the client was closed. Commands
+ * would wait for Redis without end (see connectRedis), so a process that must
+ * not wait for ever asks this first.
+ */
+export function waitUntilReady(client: Redis, url: string, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  const unreachable = () =>
+    new StorageUnavailableError(
+      `Redis at ${redactUrl(url)} is unreachable (${lastErrors.get(client)?.message || 'no answer'}); start it, or check --store / GAFFER_STORE`,
+    );
+  if (client.status === 'end') return Promise.reject(unreachable());
+  return new Promise((resolve, reject) => {
+    const settle = (error?: Error) => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      client.off('end', onEnd);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onReady = () => settle();
+    const onEnd = () => settle(unreachable());
+    const timer = setTimeout(onEnd, timeoutMs);
+    client.on('ready', onReady);
+    client.on('end', onEnd);
+  });
 }
 
 export function describeRedis(url: string): string {

@@ -5,7 +5,7 @@ import { ConfigError, PayloadInvalidError } from '../../core/errors.js';
 import type { TaskRecord } from '../../core/task-record.js';
 import { GafferClient } from '../../client/client.js';
 import { resultOf, waitForFinal } from '../../client/task-handle.js';
-import { backendFrom, withBackendOptions, type BackendCliOptions } from '../backend-options.js';
+import { COMMAND_CONNECT_TIMEOUT_MS, openReadyBackend, withBackendOptions, type BackendCliOptions } from '../backend-options.js';
 import { parseDuration } from '../format/durations.js';
 import { barProgress, lineProgress, silentProgress, type Progress } from '../format/progress.js';
 import { startSpinner } from '../format/spinner.js';
@@ -69,7 +69,7 @@ async function runEnqueue(type: string | undefined, payloadText: string, options
   } catch (error) {
     throw new PayloadInvalidError(`the payload is not JSON (${(error as Error).message}); quote it for your shell, e.g. '{"a":1}'`);
   }
-  const backend = backendFrom(options);
+  const backend = await openReadyBackend(options, COMMAND_CONNECT_TIMEOUT_MS);
   const client = new GafferClient({ backend });
   try {
     const handle = await client.enqueue(type, payload, optionsFrom(options));
@@ -138,7 +138,7 @@ async function runEnqueueFile(type: string | undefined, file: string, options: E
   if (options.id !== undefined) throw new ConfigError('--id names one task; with --file, give each line its own "id"');
   if (options.wait || options.timeout !== undefined) throw new ConfigError('--wait follows one task; --file enqueues many: follow them with gaffer status');
   const source = openLineSource(file);
-  const backend = backendFrom(options);
+  const backend = await openReadyBackend(options, COMMAND_CONNECT_TIMEOUT_MS);
   const client = new GafferClient({ backend });
   // A bar on a terminal; plain lines in a pipe or a log, except where stdout carries JSON.
   const progress: Progress = process.stderr.isTTY ? barProgress(process.stderr) : options.json ? silentProgress : lineProgress(process.stdout);

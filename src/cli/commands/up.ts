@@ -4,13 +4,12 @@ import type { PoolSettingsInput } from '../../core/pool-settings.js';
 import { DEFAULT_HTTP_ADDRESS } from '../../http/bind-address.js';
 import type { RunningHttpServer } from '../../http/server.js';
 import { PoolManager } from '../../runtime/pool/pool-manager.js';
-import { backendFrom, withBackendOptions } from '../backend-options.js';
+import { openReadyBackend, POOL_CONNECT_TIMEOUT_MS, withBackendOptions, type BackendCliOptions } from '../backend-options.js';
 import { parseCount, parseDuration } from '../format/durations.js';
 import { closeHttp, planHttp, serveHttp } from '../http-serving.js';
 
-interface UpOptions {
+interface UpOptions extends BackendCliOptions {
   tasks: string;
-  data?: string;
   queue: string;
   min: number;
   max?: number;
@@ -78,7 +77,11 @@ async function runUp(options: UpOptions, httpExplicit: boolean): Promise<void> {
   const logger = pino({ name: 'gaffer', level: options.logLevel }, pino.destination(2));
   // Before the pool: an address we may not or cannot serve on stops here, with no worker started.
   const http = await planHttp(options.http, httpExplicit, logger);
-  const backend = backendFrom(options, { groupCommit: true });
+  // No signal handler yet: a signal while the servers do not answer ends the process at once, with nothing to undo.
+  const backend = await openReadyBackend(options, POOL_CONNECT_TIMEOUT_MS, {
+    groupCommit: true,
+    onSlow: (waiting, timeoutMs) => logger.warn({ backend: waiting.description }, `waiting for RabbitMQ and Redis to answer; giving up after ${timeoutMs / 1000} s`),
+  });
   const pool = new PoolManager({ tasks: options.tasks, broker: backend.broker, store: backend.store, settlement: backend.settlement, settings: settingsFrom(options), logger });
   let draining = false;
   let signals = 0;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendFrom, type BackendCliOptions } from '../backend-options.js';
+import { openReadyBackend, POOL_CONNECT_TIMEOUT_MS, type BackendCliOptions } from '../backend-options.js';
 import { GafferClient } from '../../client/client.js';
 import { PoolManager } from '../../runtime/pool/pool-manager.js';
 import { formatDuration } from '../format/durations.js';
@@ -34,7 +34,7 @@ const REFRESH_MS = 200;
 export async function runDemo(options: DemoOptions, out: NodeJS.WriteStream = process.stdout): Promise<void> {
   const embedded = options.backend.broker === undefined && options.backend.store === undefined && !process.env.GAFFER_BROKER;
   const temporary = embedded && options.backend.data === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'gaffer-demo-')) : undefined;
-  const backend = backendFrom({ ...options.backend, ...(temporary ? { data: temporary } : {}) }, { groupCommit: true });
+  const backend = await openReadyBackend({ ...options.backend, ...(temporary ? { data: temporary } : {}) }, POOL_CONNECT_TIMEOUT_MS, { groupCommit: true });
   const cores = os.availableParallelism();
   const pool = new PoolManager({
     tasks: MINING_TASKS,

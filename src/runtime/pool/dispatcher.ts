@@ -103,6 +103,11 @@ export class Dispatcher {
     else this.pump();
   }
 
+  /** How many outcomes are still being recorded (and acked). */
+  get unsettled(): number {
+    return this.inFlight.size;
+  }
+
   /** Resolves once every outcome seen so far is recorded. */
   async settled(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);

@@ -13,6 +13,7 @@ import type { Settlement } from '../../ports/settlement.js';
 import type { PoolSnapshot, Store } from '../../ports/store.js';
 import type { WorkerDriver, WorkerExit } from '../../ports/worker-driver.js';
 import { EXIT_TASK_MODULE_INVALID, type FromWorker } from '../ipc/messages.js';
+import { settlesWithin } from '../settles-within.js';
 import { reapDeadLocalPools } from './dead-pool-reaper.js';
 import { Dispatcher } from './dispatcher.js';
 import { ServiceTimeMeter } from './load-meters.js';
@@ -52,6 +53,14 @@ const PRUNE_EVERY_MS = 60_000;
  */
 const QUIET_TICK_MS = 1000;
 const DEFAULT_RETENTION = { maxAgeMs: 24 * 3600_000, maxRecords: 100_000 };
+/**
+ * How long a drain waits, once its workers are gone, for their last outcomes
+ * to be recorded and acked. Only a lost store or broker takes longer, and it
+ * may never come back: the drain then ends without them (nothing unacked is lost).
+ */
+const SETTLE_WAIT_MS = 10_000;
+/** How long a drain waits to take the pool off the store's list; a pool not taken off drops off with its TTL. */
+const UNREGISTER_WAIT_MS = 2000;
 
 /**
  * One pool: its workers, fed from one queue. Composes the parts that do the
@@ -220,8 +229,14 @@ export class PoolManager extends EventEmitter<PoolEvents> {
     }
     retireIdle();
     await this.workers.waitForAllExits(5000);
-    await this.dispatcher.settled();
-    await this.store.removePool(this.id).catch(() => {});
+    if (!(await settlesWithin(this.dispatcher.settled(), SETTLE_WAIT_MS))) {
+      this.logger.warn(
+        { outcomes: this.dispatcher.unsettled },
+        `outcomes still not recorded and acked after ${SETTLE_WAIT_MS / 1000} s (is the store or the broker unreachable?): ` +
+          'stopping without them; their tasks are not lost, unacked they are handed out again',
+      );
+    }
+    await settlesWithin(this.store.removePool(this.id), UNREGISTER_WAIT_MS);
     this.state = 'stopped';
     this.logger.info({}, 'pool stopped');
     this.emit('stopped');

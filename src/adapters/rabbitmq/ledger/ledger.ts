@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { TaskEnvelope } from '../../../core/envelope.js';
 import type { CancelResult } from '../../../ports/broker.js';
-import { connectRedis } from '../../redis/redis-connection.js';
+import { closeClient } from '../../redis/close-client.js';
+import { connectRedis, waitUntilReady } from '../../redis/redis-connection.js';
 import { CANCEL } from './scripts/cancel.js';
 import { CLAIM } from './scripts/claim.js';
 import { FINISH } from './scripts/finish.js';
@@ -54,7 +55,7 @@ export class Ledger {
   private readonly prefixes: { task: string; running: string; cancelledQueued: string; group: string; arrivals: string };
 
   constructor(
-    url: string,
+    private readonly url: string,
     private readonly prefix: string,
     private readonly retentionSeconds = 24 * 3600,
   ) {
@@ -259,9 +260,14 @@ export class Ledger {
     await this.subscriber.subscribe(this.channels.cancel(), this.channels.keyFree());
   }
 
+  /** Resolves once Redis answers; fails after `timeoutMs` (see waitUntilReady). */
+  ready(timeoutMs: number): Promise<void> {
+    return waitUntilReady(this.redis, this.url, timeoutMs);
+  }
+
   async close(): Promise<void> {
     this.subscriber?.disconnect();
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeClient(this.redis);
   }
 }
 

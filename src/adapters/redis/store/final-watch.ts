@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { isFinalState, type TaskRecord } from '../../../core/task-record.js';
-import { closeClient } from './close-client.js';
+import { closeClient } from '../close-client.js';
 
 type Listener = (record: TaskRecord) => void;
 

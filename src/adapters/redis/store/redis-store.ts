@@ -3,8 +3,8 @@ import type { TaskRecord } from '../../../core/task-record.js';
 import { systemClock, type Clock } from '../../../ports/clock.js';
 import type { DecisionRecord, PoolLimits, PoolSnapshot, Retention, Store, TaskUpdate } from '../../../ports/store.js';
 import { Controls } from './controls.js';
-import { connectRedis, DEFAULT_REDIS_PREFIX } from '../redis-connection.js';
-import { closeClient } from './close-client.js';
+import { connectRedis, DEFAULT_REDIS_PREFIX, waitUntilReady } from '../redis-connection.js';
+import { closeClient } from '../close-client.js';
 import { DecisionLog } from './decisions.js';
 import { abandonedByClose, closedStore, storeFailure } from './failures.js';
 import { FinalWatch } from './final-watch.js';
@@ -143,6 +143,11 @@ export class RedisStore implements Store {
 
   poolLimits(poolId: string): Promise<PoolLimits | undefined> {
     return this.run("read a pool's limits", () => this.controls.poolLimits(poolId));
+  }
+
+  /** Resolves once Redis answers; fails after `timeoutMs` (see waitUntilReady). */
+  ready(timeoutMs: number): Promise<void> {
+    return waitUntilReady(this.client, this.url, timeoutMs);
   }
 
   close(): Promise<void> {

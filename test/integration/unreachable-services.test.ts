@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import net from 'node:net';
+import { after, describe, test } from 'node:test';
+import { connect } from 'amqplib';
+import { openBackend } from '../../src/adapters/open-backend.js';
+import { DELAY_BUCKETS_MS, deadQueueName, delayQueueName } from '../../src/adapters/rabbitmq/topology.js';
+import { GafferClient } from '../../src/client/client.js';
+import { runCli, startCliPool, type FixtureClient } from '../support/pool-harness.js';
+import { productionServices } from '../support/services.js';
+import { waitFor } from '../support/temp-data.js';
+
+async function deleteQueues(amqpUrl: string, names: readonly string[]): Promise<void> {
+  const connection = await connect(amqpUrl);
+  try {
+    const channel = await connection.createChannel();
+    for (const name of names) await channel.deleteQueue(name);
+  } finally {
+    await connection.close();
+  }
+}
+
+/** A port that nothing listens on: one the kernel just handed out, and took back. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+describe('RabbitMQ or Redis unreachable', async () => {
+  const amqpUrl = `amqp://guest:guest@127.0.0.1:${await closedPort()}`;
+  const redisUrl = `redis://127.0.0.1:${await closedPort()}`;
+
+  test('a command gives up after --connect-timeout, in one line that names each server and why', async () => {
+    const startedAt = Date.now();
+    const result = await runCli(['status', '--broker', amqpUrl, '--store', redisUrl, '--connect-timeout', '1s']);
+    assert.equal(result.status, 1);
+    const lines = result.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, result.stderr);
+    assert.match(lines[0]!, /^gaffer: RabbitMQ at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:\d+ is unreachable \(connect ECONNREFUSED [^)]*\); start it, or check --broker/);
+    assert.match(lines[0]!, /; Redis at redis:\/\/127\.0\.0\.1:\d+ is unreachable \(connect ECONNREFUSED [^)]*\); start it, or check --store \/ GAFFER_STORE$/);
+    assert.equal(lines[0]!.match(/Redis at/g)!.length, 1, 'each server is named once');
+    assert.ok(Date.now() - startedAt < 10_000, 'it gave up after about a second, and exited at once');
+  });
+
+  test('gaffer up starts no worker, says it is waiting, then fails naming the server', async () => {
+    const { child, stderr } = startCliPool(['--broker', amqpUrl, '--store', redisUrl, '--connect-timeout', '3s', '--log-level', 'info']);
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 1);
+    assert.match(stderr(), /waiting for RabbitMQ and Redis to answer; giving up after 3 s/);
+    assert.match(stderr(), /gaffer: RabbitMQ at .* is unreachable .*; Redis at .* is unreachable/);
+    assert.doesNotMatch(stderr(), /pool started/);
+  });
+});
+
+const services = await productionServices();
+const redisServer = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+const skip =
+  services.skip ||
+  (redisServer.status === 0 ? false : 'redis-server is not installed: the test starts a Redis of its own, to stop it under a pool');
+
+describe('Redis lost under a draining pool', { skip }, async () => {
+  test('SIGTERM: the drain ends without the outcome it cannot record, and the task waits in RabbitMQ to run again', async () => {
+    const port = await closedPort();
+    execFileSync('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const stopRedis = () => spawnSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave'], { stdio: 'ignore' });
+    after(stopRedis);
+    await waitFor(() => spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG', 'the Redis of this test');
+    const redisUrl = `redis://127.0.0.1:${port}`;
+    const queue = `lost-redis-${randomUUID().slice(0, 6)}`;
+    const backend = openBackend({ broker: services.amqpUrl, store: redisUrl });
+    const client: FixtureClient = new GafferClient({ backend });
+    // Its Redis keys went with its Redis; its queues are on the shared RabbitMQ.
+    after(() => deleteQueues(services.amqpUrl, [...DELAY_BUCKETS_MS.map((bucket) => delayQueueName(queue, bucket)), queue, deadQueueName(queue)]));
+
+    const { child, stderr } = startCliPool(['--broker', services.amqpUrl, '--store', redisUrl, '--queue', queue, '--drain-grace', '5s', '--log-level', 'info']);
+    const handle = await client.enqueue('nap', { ms: 2000 }, { queue });
+    await waitFor(async () => (await handle.status())?.state === 'running', 'the task to start', 20_000);
+    await client.close();
+    await backend.close();
+    stopRedis();
+    const stoppedAt = Date.now();
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    // The task ends within the grace period; its outcome waits 10 s for a Redis that is gone, and the pool stops.
+    assert.ok(Date.now() - stoppedAt < 25_000, `the pool took ${Date.now() - stoppedAt} ms to stop`);
+    assert.equal(code, 0);
+    assert.match(stderr(), /outcomes still not recorded and acked after 10 s .*their tasks are not lost/);
+
+    const connection = await connect(services.amqpUrl);
+    try {
+      const channel = await connection.createChannel();
+      assert.equal((await channel.checkQueue(queue)).messageCount, 1, 'unacked, the task went back to its queue');
+    } finally {
+      await connection.close();
+    }
+  });
+});
