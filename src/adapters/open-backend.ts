@@ -3,6 +3,7 @@ import type { Broker } from '../ports/broker.js';
 import type { Settlement } from '../ports/settlement.js';
 import type { Store } from '../ports/store.js';
 import { allReady } from './all-ready.js';
+import type { ConnectionChange } from './outage-reporter.js';
 import { RabbitBroker } from './rabbitmq/rabbit-broker.js';
 import { RedisSettlement } from './rabbitmq/redis-settlement.js';
 import type { QueueType } from './rabbitmq/topology.js';
@@ -44,7 +45,19 @@ export interface Backend {
    * with them), so a process that must not wait for ever asks this first.
    */
   ready(timeoutMs: number): Promise<void>;
+  /**
+   * Calls back when the connection to RabbitMQ or Redis is lost after being
+   * up, and when it is back (never on the embedded backend); returns the
+   * unsubscribe. A close is not an outage: close() unsubscribes first.
+   */
+  watchServices(listener: (change: ServiceChange) => void): () => void;
   close(): Promise<void>;
+}
+
+export interface ServiceChange extends ConnectionChange {
+  service: 'RabbitMQ' | 'Redis';
+  /** Its URL, without credentials. */
+  url: string;
 }
 
 /** Opens the broker and store a process talks to: embedded by default, RabbitMQ and Redis when given. */
@@ -75,6 +88,7 @@ export function openBackend(options: BackendOptions = {}, env: NodeJS.ProcessEnv
     brokerUrl === undefined ? `broker sqlite ${sqlite!.file}` : `broker rabbitmq ${redactUrl(brokerUrl)} (${queueType} queues)`,
     storeUrl === undefined ? `store sqlite ${sqlite!.file}` : `store redis ${redactUrl(storeUrl)} (prefix ${redisPrefix})`,
   ].join(', ');
+  const watching = new Set<() => void>();
   return {
     broker,
     store,
@@ -83,7 +97,20 @@ export function openBackend(options: BackendOptions = {}, env: NodeJS.ProcessEnv
     ready: async (timeoutMs) => {
       await allReady([rabbit?.ready(timeoutMs), redis?.ready(timeoutMs)].filter((check) => check !== undefined));
     },
+    watchServices: (listener) => {
+      const stops = [
+        rabbit?.watchConnection((change) => listener({ ...change, service: 'RabbitMQ', url: redactUrl(brokerUrl!) })),
+        redis?.watchConnection((change) => listener({ ...change, service: 'Redis', url: redactUrl(storeUrl!) })),
+      ].filter((stop) => stop !== undefined);
+      const stop = () => {
+        stops.forEach((unsubscribe) => unsubscribe());
+        watching.delete(stop);
+      };
+      watching.add(stop);
+      return stop;
+    },
     close: async () => {
+      watching.forEach((stop) => stop());
       await broker.close();
       await store.close();
     },

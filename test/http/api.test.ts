@@ -697,7 +697,7 @@ describe('secrets', async () => {
     `store redis ${redactUrl(`redis://default:${SECRET}@redis.internal:6379/0`)} (prefix gaffer:)`,
   ].join(', ');
   after(() => real.close());
-  const backend: Backend = { broker: real.broker, store: real.store, description, ready: (ms) => real.ready(ms), close: () => real.close() };
+  const backend: Backend = { ...real, description };
   const api = await startApi({ backend });
   const [deadId] = await makeDeadLetters(backend, 'mail', 1);
   const leaky = new Error(`connect ECONNREFUSED amqp://gaffer:${SECRET}@rabbit.internal:5672`);

@@ -125,7 +125,7 @@ describe('pools on RabbitMQ and Redis', { skip: services.skip }, async () => {
 
   test('loss of the connection in the middle of a task: the pool reconnects, keeps its worker, and the task finishes once, not as a crash', async () => {
     const queue = queueNamed('conn');
-    const { child } = pool(queue, '--min', '1', '--max', '1');
+    const { child, stderr } = pool(queue, '--min', '1', '--max', '1', '--log-level', 'info');
     await workersReady(queue, 1, 1);
     const started = await client.enqueue('spin', { ms: 2000 }, { queue });
     await waitFor(async () => (await poolsOf(queue))[0]?.workers[0]?.state === 'busy', 'the task to run');
@@ -137,6 +137,10 @@ describe('pools on RabbitMQ and Redis', { skip: services.skip }, async () => {
     assert.equal(record.deaths, 0);
     assert.equal(record.attempts, 0);
     assert.ok(isAlive(child.pid!), 'the pool survived');
+    assert.match(stderr(), /lost the connection to RabbitMQ at amqps?:\/\/\S* \(.*\); reconnecting/, 'the outage is in the log');
+    const password = new URL(services.amqpUrl).password;
+    if (password) assert.ok(!stderr().includes(`:${password}@`), 'without the password');
+    assert.match(stderr(), /reconnected to RabbitMQ at /);
     // The connection was closed under the client too: it reconnects by itself.
     assert.equal(await (await client.enqueue('add', { a: 1, b: 2 }, { queue })).result({ timeoutMs: 30_000 }), 3);
     child.kill('SIGTERM');
@@ -161,7 +165,7 @@ describe('pools on RabbitMQ and Redis', { skip: services.skip }, async () => {
   test('Redis restarted (it keeps nothing): pools register again and every task is recorded', async () => {
     const queue = queueNamed('restart-redis');
     const file = path.join(tempDataDir('restart-redis'), 'runs.log');
-    const { child } = pool(queue, '--min', '2', '--max', '2');
+    const { child, stderr } = pool(queue, '--min', '2', '--max', '2', '--log-level', 'info');
     await workersReady(queue, 1, 2);
     const handles = await recordTasks(file, queue, 20, 200);
     await waitFor(() => fs.existsSync(file) && runsPerTask(file).size >= 2, 'a few tasks to finish');
@@ -184,6 +188,8 @@ describe('pools on RabbitMQ and Redis', { skip: services.skip }, async () => {
       30_000,
     );
     await waitFor(async () => (await poolsOf(queue)).length === 1, 'the pool to register again', 10_000);
+    assert.match(stderr(), /lost the connection to Redis at redis:\/\/.*; reconnecting/);
+    assert.match(stderr(), /reconnected to Redis at redis:\/\//);
     child.kill('SIGTERM');
     await once(child, 'exit');
   });

@@ -27,6 +27,7 @@ import { QueueConsumer, type Held } from './queue-consumer.js';
 import { QueueCounts } from './queue-counts.js';
 import type { QueueType } from './topology.js';
 import { allReady } from '../all-ready.js';
+import { outageReporter, type ConnectionChange } from '../outage-reporter.js';
 
 export interface RabbitBrokerOptions {
   /** amqp:// or amqps:// URL. */
@@ -233,6 +234,19 @@ export class RabbitBroker implements Broker {
     this.changes.on('change', listener);
     void this.listenToLedger();
     return () => this.changes.off('change', listener);
+  }
+
+  /** Calls back when the connection to RabbitMQ is lost after being up, and when it is back (see outageReporter); returns the unsubscribe. */
+  watchConnection(listener: (change: ConnectionChange) => void): () => void {
+    const outages = outageReporter(listener, this.session.current !== undefined);
+    const onUp = () => outages.connected();
+    const onDown = (error: Error | undefined) => outages.disconnected(error?.message);
+    this.session.on('up', onUp);
+    this.session.on('down', onDown);
+    return () => {
+      this.session.off('up', onUp);
+      this.session.off('down', onDown);
+    };
   }
 
   /** Resolves once RabbitMQ and the ledger's Redis both answer; fails after `timeoutMs` naming each that does not. */

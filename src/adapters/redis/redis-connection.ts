@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
 import { StorageUnavailableError } from '../../core/errors.js';
+import { outageReporter, type ConnectionChange } from '../outage-reporter.js';
 import { redactUrl } from '../redact-url.js';
 
 export const DEFAULT_REDIS_PREFIX = 'gaffer:';
@@ -71,4 +72,21 @@ export function waitUntilReady(client: Redis, url: string, timeoutMs: number): P
 
 export function describeRedis(url: string): string {
   return `redis ${redactUrl(url)}`;
+}
+
+/**
+ * Calls back when the client loses its connection after being connected,
+ * and when it is connected again (see outageReporter). Returns the
+ * unsubscribe: call it before closing the client, since a close is not an outage.
+ */
+export function watchConnection(client: Redis, listener: (change: ConnectionChange) => void): () => void {
+  const outages = outageReporter(listener, client.status === 'ready');
+  const onClose = () => outages.disconnected(lastErrors.get(client)?.message);
+  const onReady = () => outages.connected();
+  client.on('close', onClose);
+  client.on('ready', onReady);
+  return () => {
+    client.off('close', onClose);
+    client.off('ready', onReady);
+  };
 }

@@ -4,6 +4,7 @@ import { DEFAULT_HTTP_ADDRESS } from '../../http/bind-address.js';
 import type { RunningHttpServer } from '../../http/server.js';
 import { backendFrom, withBackendOptions, type BackendCliOptions } from '../backend-options.js';
 import { closeHttp, planHttp, serveHttp } from '../http-serving.js';
+import { logServiceChanges } from '../log-service-changes.js';
 
 interface DashboardOptions extends BackendCliOptions {
   http: string;
@@ -28,6 +29,7 @@ async function runDashboard(options: DashboardOptions): Promise<void> {
   // Serving is this command's whole job: a busy port is an error here, default or not.
   const http = (await planHttp(options.http, true, logger))!;
   const backend = backendFrom(options);
+  logServiceChanges(backend, logger);
   let draining = false;
   let server: RunningHttpServer | undefined;
   const stopRequested = new Promise<void>((resolve) => {

@@ -7,6 +7,7 @@ import { PoolManager } from '../../runtime/pool/pool-manager.js';
 import { openReadyBackend, POOL_CONNECT_TIMEOUT_MS, withBackendOptions, type BackendCliOptions } from '../backend-options.js';
 import { parseCount, parseDuration } from '../format/durations.js';
 import { closeHttp, planHttp, serveHttp } from '../http-serving.js';
+import { logServiceChanges } from '../log-service-changes.js';
 
 interface UpOptions extends BackendCliOptions {
   tasks: string;
@@ -82,6 +83,7 @@ async function runUp(options: UpOptions, httpExplicit: boolean): Promise<void> {
     groupCommit: true,
     onSlow: (waiting, timeoutMs) => logger.warn({ backend: waiting.description }, `waiting for RabbitMQ and Redis to answer; giving up after ${timeoutMs / 1000} s`),
   });
+  logServiceChanges(backend, logger);
   const pool = new PoolManager({ tasks: options.tasks, broker: backend.broker, store: backend.store, settlement: backend.settlement, settings: settingsFrom(options), logger });
   let draining = false;
   let signals = 0;

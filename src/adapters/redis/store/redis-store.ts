@@ -3,7 +3,8 @@ import type { TaskRecord } from '../../../core/task-record.js';
 import { systemClock, type Clock } from '../../../ports/clock.js';
 import type { DecisionRecord, PoolLimits, PoolSnapshot, Retention, Store, TaskUpdate } from '../../../ports/store.js';
 import { Controls } from './controls.js';
-import { connectRedis, DEFAULT_REDIS_PREFIX, waitUntilReady } from '../redis-connection.js';
+import type { ConnectionChange } from '../../outage-reporter.js';
+import { connectRedis, DEFAULT_REDIS_PREFIX, waitUntilReady, watchConnection } from '../redis-connection.js';
 import { closeClient } from '../close-client.js';
 import { DecisionLog } from './decisions.js';
 import { abandonedByClose, closedStore, storeFailure } from './failures.js';
@@ -148,6 +149,11 @@ export class RedisStore implements Store {
   /** Resolves once Redis answers; fails after `timeoutMs` (see waitUntilReady). */
   ready(timeoutMs: number): Promise<void> {
     return waitUntilReady(this.client, this.url, timeoutMs);
+  }
+
+  /** Calls back when the connection to Redis is lost after being up, and when it is back; returns the unsubscribe. */
+  watchConnection(listener: (change: ConnectionChange) => void): () => void {
+    return watchConnection(this.client, listener);
   }
 
   close(): Promise<void> {
