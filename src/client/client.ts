@@ -32,8 +32,14 @@ export interface ClientOptions<Tasks> {
   store?: string;
   /** Prefix of gaffer's Redis keys; GAFFER_REDIS_PREFIX or "gaffer:" by default. */
   redisPrefix?: string;
-  /** A broker and store opened elsewhere (shared with a pool in the same process, say). */
-  backend?: { broker: Broker; store: Store };
+  /** A broker and store opened elsewhere (shared with a pool in the same process, say); with `ready`, as openBackend's, the client checks the servers too. */
+  backend?: { broker: Broker; store: Store; ready?(timeoutMs: number): Promise<void> };
+  /**
+   * How long enqueue, race and cancel wait for RabbitMQ and Redis to answer
+   * before they fail with a StorageUnavailableError naming the server (10 s
+   * by default). Without it, a call waits for the servers to come back.
+   */
+  connectTimeoutMs?: number;
   /** Queue for tasks enqueued without one. */
   queue?: string;
   maxPayloadBytes?: number;
@@ -51,6 +57,9 @@ export interface BulkEntry<Map, Name extends keyof Map & string = keyof Map & st
   options?: EnqueueOptions;
 }
 
+/** How long the client's calls wait for RabbitMQ and Redis to answer, unless told otherwise. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
 /** Produces tasks and follows them: enqueue, wait for results, cancel, race. */
 export class GafferClient<Map extends Record<string, AnyTaskType> = UntypedTaskMap> {
   readonly broker: Broker;
@@ -59,12 +68,15 @@ export class GafferClient<Map extends Record<string, AnyTaskType> = UntypedTaskM
   private readonly defaultQueue: string;
   private readonly maxPayloadBytes: number;
   private readonly ownsBackend: (() => Promise<void>) | undefined;
+  private readonly servicesReady: ((timeoutMs: number) => Promise<void>) | undefined;
+  private readonly connectTimeoutMs: number;
   private closed = false;
 
   constructor(options: ClientOptions<unknown> = {}) {
     if (options.backend) {
       this.broker = options.backend.broker;
       this.store = options.backend.store;
+      this.servicesReady = options.backend.ready?.bind(options.backend);
     } else {
       const backend = openBackend({
         ...(options.data === undefined ? {} : { data: options.data }),
@@ -75,7 +87,9 @@ export class GafferClient<Map extends Record<string, AnyTaskType> = UntypedTaskM
       this.broker = backend.broker;
       this.store = backend.store;
       this.ownsBackend = backend.close;
+      this.servicesReady = backend.ready;
     }
+    this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.types = options.tasks ? collectTaskTypes(options.tasks as Record<string, unknown>, 'the tasks given to createClient') : undefined;
     this.defaultQueue = assertQueueName(options.queue ?? DEFAULT_QUEUE);
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
@@ -102,6 +116,7 @@ export class GafferClient<Map extends Record<string, AnyTaskType> = UntypedTaskM
     this.assertOpen();
     const now = Date.now();
     const envelopes = entries.map((entry) => this.envelope(entry.type, entry.payload, entry.options, now, extra.race === true));
+    await this.ready();
     const results = await this.broker.enqueue(envelopes);
     const created = envelopes.filter((_, index) => results[index]!.created);
     if (created.length > 0) await this.store.recordEnqueued(created.map(queuedRecordFor));
@@ -121,12 +136,14 @@ export class GafferClient<Map extends Record<string, AnyTaskType> = UntypedTaskM
   /** A queued task never runs; a running one sees its signal abort (and its worker is killed if it does not stop). */
   async cancel(id: string): Promise<CancelResult> {
     this.assertOpen();
+    await this.ready();
     const [result] = await cancelTasks(this.broker, this.store, { ids: [id] }, Date.now());
     return result!;
   }
 
   async cancelGroup(group: string): Promise<CancelResult[]> {
     this.assertOpen();
+    await this.ready();
     return cancelTasks(this.broker, this.store, { group }, Date.now());
   }
 
@@ -151,6 +168,16 @@ export class GafferClient<Map extends Record<string, AnyTaskType> = UntypedTaskM
       () => this.cancelGroup(group),
     );
     return { ...winner, group };
+  }
+
+  /**
+   * Resolves once RabbitMQ and Redis answer (at once on the embedded
+   * backend, or when they are connected); fails after `timeoutMs` with a
+   * StorageUnavailableError naming each server that does not. Enqueue, race
+   * and cancel ask it first.
+   */
+  async ready(timeoutMs = this.connectTimeoutMs): Promise<void> {
+    await this.servicesReady?.(timeoutMs);
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,9 @@ import { after, describe, test } from 'node:test';
 import { connect } from 'amqplib';
 import { openBackend } from '../../src/adapters/open-backend.js';
 import { DELAY_BUCKETS_MS, deadQueueName, delayQueueName } from '../../src/adapters/rabbitmq/topology.js';
-import { GafferClient } from '../../src/client/client.js';
+import { createClient, GafferClient } from '../../src/client/client.js';
+import { StorageUnavailableError } from '../../src/core/errors.js';
+import * as fixtureTasks from '../fixtures/tasks.js';
 import { runCli, startCliPool, type FixtureClient } from '../support/pool-harness.js';
 import { productionServices } from '../support/services.js';
 import { waitFor } from '../support/temp-data.js';
@@ -46,6 +48,22 @@ describe('RabbitMQ or Redis unreachable', async () => {
     assert.match(lines[0]!, /; Redis at redis:\/\/127\.0\.0\.1:\d+ is unreachable \(connect ECONNREFUSED [^)]*\); start it, or check --store \/ GAFFER_STORE$/);
     assert.equal(lines[0]!.match(/Redis at/g)!.length, 1, 'each server is named once');
     assert.ok(Date.now() - startedAt < 10_000, 'it gave up after about a second, and exited at once');
+  });
+
+  test('the client: enqueue and cancel fail after connectTimeoutMs with the same words, instead of waiting for the servers', async () => {
+    const client = createClient({ tasks: fixtureTasks, broker: amqpUrl, store: redisUrl, connectTimeoutMs: 500 });
+    after(() => client.close());
+    const startedAt = Date.now();
+    await assert.rejects(client.enqueue('add', { a: 1, b: 2 }), (error: unknown) => {
+      assert.ok(error instanceof StorageUnavailableError);
+      assert.equal(error.code, 'storage_unavailable');
+      assert.match(error.message, /^RabbitMQ at .* is unreachable .*; Redis at redis:\/\/127\.0\.0\.1:\d+ is unreachable/);
+      return true;
+    });
+    assert.ok(Date.now() - startedAt < 5000, 'it gave up after half a second');
+    await assert.rejects(client.cancel('some-id'), StorageUnavailableError);
+    // Bad input is still refused first, without waiting for any server.
+    await assert.rejects(client.enqueue('add', { a: 'one', b: 2 } as never), /payload does not match the schema/);
   });
 
   test('gaffer up starts no worker, says it is waiting, then fails naming the server', async () => {
