@@ -13,6 +13,9 @@ export const DEFAULT_REDIS_PREFIX = 'gaffer:';
  */
 const loadLazily = createRequire(import.meta.url);
 
+/** Each client's last connection error: what to tell a user who waits for Redis. */
+const lastErrors = new WeakMap<Redis, Error>();
+
 /**
  * An ioredis client for gaffer: commands issued while Redis is away are
  * queued and sent once it is back (so an outcome recorded during an outage is
@@ -38,8 +41,6 @@ export function connectRedis(url: string, options: RedisOptions = {}): Redis {
   client.on('ready', () => lastErrors.delete(client));
   return client;
 }
-
-const lastErrors = new WeakMap<Redis, Error>();
 
 /**
  * Resolves once the client is connected, at once if it is; fails after
