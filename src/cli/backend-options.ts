@@ -16,7 +16,7 @@ export interface BackendCliOptions {
 /** How long a command that does one thing waits for RabbitMQ and Redis, unless --connect-timeout says otherwise. */
 export const COMMAND_CONNECT_TIMEOUT_MS = 10_000;
 
-/** How long `gaffer up` and `demo` wait: servers started together with the pool (a compose file, a pod) take a while. */
+/** How long `gaffer up`, `demo` and `dashboard` wait: servers started together with them (a compose file, a pod) take a while. */
 export const POOL_CONNECT_TIMEOUT_MS = 30_000;
 
 /** When a wait for the servers is long enough to say so. */
@@ -32,7 +32,7 @@ export function withBackendOptions(command: Command): Command {
     .addOption(new Option('--queue-type <type>', 'RabbitMQ queue type (env GAFFER_QUEUE_TYPE; default quorum)').choices(['quorum', 'classic']))
     .option(
       '--connect-timeout <duration>',
-      `how long to wait for RabbitMQ and Redis to answer before giving up (default ${COMMAND_CONNECT_TIMEOUT_MS / 1000}s; up and demo ${POOL_CONNECT_TIMEOUT_MS / 1000}s)`,
+      `how long to wait for RabbitMQ and Redis to answer before giving up (default ${COMMAND_CONNECT_TIMEOUT_MS / 1000}s; up, demo and dashboard ${POOL_CONNECT_TIMEOUT_MS / 1000}s)`,
       parseDuration,
     );
 }

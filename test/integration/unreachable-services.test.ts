@@ -48,6 +48,10 @@ describe('RabbitMQ or Redis unreachable', async () => {
     assert.match(lines[0]!, /; Redis at redis:\/\/127\.0\.0\.1:\d+ is unreachable \(connect ECONNREFUSED [^)]*\); start it, or check --store \/ GAFFER_STORE$/);
     assert.equal(lines[0]!.match(/Redis at/g)!.length, 1, 'each server is named once');
     assert.ok(Date.now() - startedAt < 10_000, 'it gave up after about a second, and exited at once');
+
+    const dashboard = await runCli(['dashboard', '--broker', amqpUrl, '--store', redisUrl, '--connect-timeout', '1s', '--http', '127.0.0.1:0']);
+    assert.equal(dashboard.status, 1);
+    assert.match(dashboard.stderr, /gaffer: RabbitMQ at .* is unreachable .*; Redis at .* is unreachable/);
   });
 
   test('the client: enqueue and cancel fail after connectTimeoutMs with the same words, instead of waiting for the servers', async () => {

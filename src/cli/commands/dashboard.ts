@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { DEFAULT_HTTP_ADDRESS } from '../../http/bind-address.js';
 import type { RunningHttpServer } from '../../http/server.js';
-import { backendFrom, withBackendOptions, type BackendCliOptions } from '../backend-options.js';
+import { openReadyBackend, POOL_CONNECT_TIMEOUT_MS, withBackendOptions, type BackendCliOptions } from '../backend-options.js';
 import { closeHttp, planHttp, serveHttp } from '../http-serving.js';
-import { logServiceChanges } from '../log-service-changes.js';
+import { logServiceChanges, logWaiting } from '../service-logging.js';
 
 interface DashboardOptions extends BackendCliOptions {
   http: string;
@@ -28,7 +28,7 @@ async function runDashboard(options: DashboardOptions): Promise<void> {
   const logger = pino({ name: 'gaffer', level: options.logLevel }, pino.destination(2));
   // Serving is this command's whole job: a busy port is an error here, default or not.
   const http = (await planHttp(options.http, true, logger))!;
-  const backend = backendFrom(options);
+  const backend = await openReadyBackend(options, POOL_CONNECT_TIMEOUT_MS, { onSlow: logWaiting(logger) });
   logServiceChanges(backend, logger);
   let draining = false;
   let server: RunningHttpServer | undefined;

@@ -7,7 +7,7 @@ import { PoolManager } from '../../runtime/pool/pool-manager.js';
 import { openReadyBackend, POOL_CONNECT_TIMEOUT_MS, withBackendOptions, type BackendCliOptions } from '../backend-options.js';
 import { parseCount, parseDuration } from '../format/durations.js';
 import { closeHttp, planHttp, serveHttp } from '../http-serving.js';
-import { logServiceChanges } from '../log-service-changes.js';
+import { logServiceChanges, logWaiting } from '../service-logging.js';
 
 interface UpOptions extends BackendCliOptions {
   tasks: string;
@@ -79,10 +79,7 @@ async function runUp(options: UpOptions, httpExplicit: boolean): Promise<void> {
   // Before the pool: an address we may not or cannot serve on stops here, with no worker started.
   const http = await planHttp(options.http, httpExplicit, logger);
   // No signal handler yet: a signal while the servers do not answer ends the process at once, with nothing to undo.
-  const backend = await openReadyBackend(options, POOL_CONNECT_TIMEOUT_MS, {
-    groupCommit: true,
-    onSlow: (waiting, timeoutMs) => logger.warn({ backend: waiting.description }, `waiting for RabbitMQ and Redis to answer; giving up after ${timeoutMs / 1000} s`),
-  });
+  const backend = await openReadyBackend(options, POOL_CONNECT_TIMEOUT_MS, { groupCommit: true, onSlow: logWaiting(logger) });
   logServiceChanges(backend, logger);
   const pool = new PoolManager({ tasks: options.tasks, broker: backend.broker, store: backend.store, settlement: backend.settlement, settings: settingsFrom(options), logger });
   let draining = false;

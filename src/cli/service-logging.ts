@@ -8,3 +8,8 @@ export function logServiceChanges(backend: Backend, logger: Logger): void {
     else logger.warn({ service, url, reason }, `lost the connection to ${service} at ${url}${reason ? ` (${reason})` : ''}; reconnecting, and the work goes on once it is back`);
   });
 }
+
+/** For the long-running commands: a start that waits for RabbitMQ and Redis says so (see openReadyBackend's onSlow). */
+export function logWaiting(logger: Logger): (backend: Backend, timeoutMs: number) => void {
+  return (backend, timeoutMs) => logger.warn({ backend: backend.description }, `waiting for RabbitMQ and Redis to answer; giving up after ${timeoutMs / 1000} s`);
+}
