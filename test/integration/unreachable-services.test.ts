@@ -114,10 +114,11 @@ describe('Redis lost under a draining pool', { skip }, async () => {
     assert.equal(code, 0);
     assert.match(stderr(), /outcomes still not recorded and acked after 10 s .*their tasks are not lost/);
 
+    // RabbitMQ returns a closed connection's unacked messages to their queue, a moment after the close.
     const connection = await connect(services.amqpUrl);
     try {
       const channel = await connection.createChannel();
-      assert.equal((await channel.checkQueue(queue)).messageCount, 1, 'unacked, the task went back to its queue');
+      await waitFor(async () => (await channel.checkQueue(queue)).messageCount === 1, 'the unacked task to be back in its queue', 10_000);
     } finally {
       await connection.close();
     }
