@@ -84,15 +84,40 @@ const services = await productionServices();
 const redisServer = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
 const skip =
   services.skip ||
-  (redisServer.status === 0 ? false : 'redis-server is not installed: the test starts a Redis of its own, to stop it under a pool');
+  (redisServer.status === 0 ? false : 'redis-server is not installed: these tests start a Redis of their own');
+
+/** A Redis of the test's own on a free port, stopped at the end of the file. */
+async function privateRedis(...extraArgs: string[]): Promise<{ port: number; stop: () => void }> {
+  const port = await closedPort();
+  execFileSync('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', ...extraArgs], {
+    stdio: 'ignore',
+  });
+  const password = extraArgs[extraArgs.indexOf('--requirepass') + 1];
+  const auth = extraArgs.includes('--requirepass') ? ['-a', password!, '--no-auth-warning'] : [];
+  const cli = (...args: string[]) => spawnSync('redis-cli', ['-p', String(port), ...auth, ...args], { encoding: 'utf8' });
+  const stop = () => void cli('shutdown', 'nosave');
+  after(stop);
+  await waitFor(() => cli('ping').stdout.trim() === 'PONG', 'the Redis of this test');
+  return { port, stop };
+}
+
+describe('servers that refuse the login', { skip }, async () => {
+  test('the error says so, and asks for other credentials rather than a start', async () => {
+    const { port } = await privateRedis('--requirepass', 'sekret');
+    const wrongAmqp = new URL(services.amqpUrl);
+    wrongAmqp.username = 'guest';
+    wrongAmqp.password = 'not-the-password';
+    const result = await runCli(['status', '--broker', wrongAmqp.href, '--store', `redis://:wrong@127.0.0.1:${port}`, '--connect-timeout', '2s']);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /RabbitMQ at amqp:\/\/guest:\*\*\*@.* refused the login \(.*ACCESS.REFUSED.*\); check the user and password in --broker \/ GAFFER_BROKER/);
+    assert.match(result.stderr, /Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ refused the login \(WRONGPASS[^)]*\); check the user and password in --store/);
+    assert.ok(!result.stderr.includes('not-the-password') && !result.stderr.includes(':wrong@'), 'no password in the message');
+  });
+});
 
 describe('Redis lost under a draining pool', { skip }, async () => {
   test('SIGTERM: the drain ends without the outcome it cannot record, and the task waits in RabbitMQ to run again', async () => {
-    const port = await closedPort();
-    execFileSync('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    const stopRedis = () => spawnSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave'], { stdio: 'ignore' });
-    after(stopRedis);
-    await waitFor(() => spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG', 'the Redis of this test');
+    const { port, stop: stopRedis } = await privateRedis();
     const redisUrl = `redis://127.0.0.1:${port}`;
     const queue = `lost-redis-${randomUUID().slice(0, 6)}`;
     const backend = openBackend({ broker: services.amqpUrl, store: redisUrl });

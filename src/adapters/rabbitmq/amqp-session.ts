@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
 import { StorageUnavailableError } from '../../core/errors.js';
 import { redactUrl } from '../redact-url.js';
+import { serverUnavailable } from '../server-unavailable.js';
 import { ChannelAcks } from './channel-acks.js';
 
 /** amqplib is loaded on the first connection, not with this module: the embedded backend never connects (see connectRedis). */
@@ -74,15 +75,7 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
         settle();
         reject(error);
       };
-      const timer = setTimeout(
-        () =>
-          fail(
-            new StorageUnavailableError(
-              `RabbitMQ at ${redactUrl(this.url)} is unreachable (${this.lastError?.message ?? 'no answer'}); start it, or check --broker / GAFFER_BROKER`,
-            ),
-          ),
-        timeoutMs,
-      );
+      const timer = setTimeout(() => fail(serverUnavailable('RabbitMQ', this.url, this.lastError?.message)), timeoutMs);
       const onUp = (channels: SessionChannels) => {
         settle();
         resolve(channels);

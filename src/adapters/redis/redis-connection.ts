@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
-import { StorageUnavailableError } from '../../core/errors.js';
 import { outageReporter, type ConnectionChange } from '../outage-reporter.js';
 import { redactUrl } from '../redact-url.js';
+import { serverUnavailable } from '../server-unavailable.js';
 
 export const DEFAULT_REDIS_PREFIX = 'gaffer:';
 
@@ -50,10 +50,7 @@ export function connectRedis(url: string, options: RedisOptions = {}): Redis {
  */
 export function waitUntilReady(client: Redis, url: string, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
-  const unreachable = () =>
-    new StorageUnavailableError(
-      `Redis at ${redactUrl(url)} is unreachable (${lastErrors.get(client)?.message || 'no answer'}); start it, or check --store / GAFFER_STORE`,
-    );
+  const unreachable = () => serverUnavailable('Redis', url, lastErrors.get(client)?.message);
   if (client.status === 'end') return Promise.reject(unreachable());
   return new Promise((resolve, reject) => {
     const settle = (error?: Error) => {
