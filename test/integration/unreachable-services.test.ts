@@ -6,23 +6,12 @@ import net from 'node:net';
 import { after, describe, test } from 'node:test';
 import { connect } from 'amqplib';
 import { openBackend } from '../../src/adapters/open-backend.js';
-import { DELAY_BUCKETS_MS, deadQueueName, delayQueueName } from '../../src/adapters/rabbitmq/topology.js';
 import { createClient, GafferClient } from '../../src/client/client.js';
 import { StorageUnavailableError } from '../../src/core/errors.js';
 import * as fixtureTasks from '../fixtures/tasks.js';
 import { runCli, startCliPool, type FixtureClient } from '../support/pool-harness.js';
 import { productionServices } from '../support/services.js';
 import { waitFor } from '../support/temp-data.js';
-
-async function deleteQueues(amqpUrl: string, names: readonly string[]): Promise<void> {
-  const connection = await connect(amqpUrl);
-  try {
-    const channel = await connection.createChannel();
-    for (const name of names) await channel.deleteQueue(name);
-  } finally {
-    await connection.close();
-  }
-}
 
 /** A port that nothing listens on: one the kernel just handed out, and took back. */
 async function closedPort(): Promise<number> {
@@ -122,8 +111,8 @@ describe('Redis lost under a draining pool', { skip }, async () => {
     const queue = `lost-redis-${randomUUID().slice(0, 6)}`;
     const backend = openBackend({ broker: services.amqpUrl, store: redisUrl });
     const client: FixtureClient = new GafferClient({ backend });
-    // Its Redis keys went with its Redis; its queues are on the shared RabbitMQ.
-    after(() => deleteQueues(services.amqpUrl, [...DELAY_BUCKETS_MS.map((bucket) => delayQueueName(queue, bucket)), queue, deadQueueName(queue)]));
+    // Its Redis keys went with its Redis; its queues are on the shared RabbitMQ (a prefix of its own there finds no key).
+    after(() => services.cleanUp(`gaffer-it-${randomUUID().slice(0, 8)}:`, [queue]));
 
     const { child, stderr } = startCliPool(['--broker', services.amqpUrl, '--store', redisUrl, '--queue', queue, '--drain-grace', '5s', '--log-level', 'info']);
     const handle = await client.enqueue('nap', { ms: 2000 }, { queue });

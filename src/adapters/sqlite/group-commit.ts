@@ -38,10 +38,11 @@ const byFile = new Map<string, Set<GroupCommit>>();
  * went from 0.922 to 0.934 on average for 200 × 20 ms (better in 7 pairs of
  * 8) and from 0.793 to 0.810 for 1,000 × 2 ms (5 of 8), where a commit per
  * task now costs what the window's fewer commits saved; no-op throughput did
- * not move beyond its noise. The gap is no such window: a turn that starts
- * MIN_COMMIT_GAP_MS or more after the last commit commits at its end, and
- * its timer fires only when no turn writes before it is due. Nor is there a
- * gap while other processes write (below).
+ * not move beyond its noise. The gap is no such window: a turn that ends
+ * MIN_COMMIT_GAP_MS or more after the last commit commits at its end, and a
+ * timer commits at the end of the gap only for turns that ended inside it
+ * with nothing after them. Nor is there a gap while other processes write
+ * (below).
  *
  * While other processes write too (PRAGMA data_version, read at each
  * commit, moves only for other connections' commits), the lock stays free
@@ -165,7 +166,7 @@ export class GroupCommit {
       const waitMs = this.lastCommitAt + this.minCommitGapMs - performance.now();
       // While other processes write, they must not wait for the gap: the lock goes at the end of every turn.
       if (waitMs <= 0 || Date.now() < this.sharedUntil) this.commit();
-      // A turn that writes before then commits it; the timer only covers a loop that went quiet.
+      // A turn that ends after the gap commits at its end; the timer covers a loop that went quiet inside it.
       else this.gapTimer ??= setTimeout(() => this.commit(), waitMs);
     });
   }
