@@ -10,6 +10,7 @@ import type { FromWorker, RunTask } from '../ipc/messages.js';
 import type { ServiceTimeMeter } from './load-meters.js';
 import type { FinalOutcome, OutcomeRecorder } from './outcome-recorder.js';
 import type { PoolEvents } from './pool-events.js';
+import { lastOfLongestLookahead, lookaheadDepth, lookaheadRooms, shareOut, type LookaheadRoom } from './lookahead.js';
 import type { TaskCatalog } from './task-catalog.js';
 import type { Assignment, WorkerHandle } from './worker-handle.js';
 import type { WorkerSet } from './worker-set.js';
@@ -29,26 +30,6 @@ export interface DispatcherDeps {
 }
 
 type DoneMessage = Extract<FromWorker, { t: 'done' }>;
-
-/**
- * Tasks shorter than this on average get lookahead: the IPC round trip between
- * two tasks (a few hundred microseconds on a busy machine) would otherwise
- * cost them several percent of the CPU. Longer tasks never do.
- */
-export const LOOKAHEAD_BELOW_MS = 100;
-
-/** The most tasks a worker is sent ahead, however short they are. */
-export const MAX_LOOKAHEAD = 64;
-
-/**
- * How many tasks each busy worker is sent ahead: enough to cover the pool's
- * lookaheadMs of their mean run time, at least one, at most MAX_LOOKAHEAD;
- * none for long tasks, before a mean is known, or with lookaheadMs 0.
- */
-export function lookaheadDepth(meanMs: number | null, lookaheadMs: number): number {
-  if (meanMs === null || meanMs >= LOOKAHEAD_BELOW_MS || lookaheadMs === 0) return 0;
-  return meanMs <= 0 ? MAX_LOOKAHEAD : Math.min(MAX_LOOKAHEAD, Math.max(1, Math.floor(lookaheadMs / meanMs)));
-}
 
 /**
  * Moves tasks from the broker to workers and their outcomes back.
@@ -253,7 +234,7 @@ export class Dispatcher {
         this.pumpAgain = false;
         if (!this.claiming || this.paused) return;
         const free = this.deps.workers.idle();
-        const ahead = free.length === 0 ? this.lookaheadRoom() : [];
+        const ahead = free.length === 0 ? lookaheadRooms(this.deps.workers.list(), this.depth(), this.deps.settings.maxTasksPerWorker) : [];
         const wanted = free.length + ahead.reduce((sum, { room }) => sum + room, 0);
         if (wanted === 0) return;
         const deliveries = await this.claim(wanted);
@@ -284,33 +265,12 @@ export class Dispatcher {
     return lookaheadDepth(this.deps.serviceTimes.meanMs(), this.deps.settings.lookaheadMs);
   }
 
-  /**
-   * The busy workers whose lookahead is half used or less, with how many
-   * tasks each may take: up to the depth, and never more than it will run
-   * before it leaves (maxTasksPerWorker).
-   */
-  private lookaheadRoom(): Array<{ handle: WorkerHandle; room: number }> {
-    const depth = this.depth();
-    if (depth === 0) return [];
-    const maxTasks = this.deps.settings.maxTasksPerWorker;
-    const rooms: Array<{ handle: WorkerHandle; room: number }> = [];
-    for (const handle of this.deps.workers.list()) {
-      if (handle.state !== 'busy' || !handle.assignment || handle.assignment.cancelling || handle.waiting.length > depth / 2) continue;
-      const held = 1 + handle.waiting.length;
-      const room = Math.min(depth - handle.waiting.length, maxTasks === 0 ? Number.POSITIVE_INFINITY : maxTasks - handle.tasksDone - held);
-      if (room > 0) rooms.push({ handle, room });
-    }
-    return rooms;
-  }
-
   /** Idle workers found the queue empty: ask back, for each, a task from the longest lookahead. */
   private takeBackFor(idleWorkers: number): void {
     for (let taken = 0; taken < idleWorkers; taken++) {
-      const candidates = this.deps.workers.list().map((handle) => ({ handle, waiting: handle.waiting.filter((assignment) => !assignment.withdrawing) }));
-      const longest = candidates.reduce((best, candidate) => (candidate.waiting.length > best.waiting.length ? candidate : best), candidates[0]!);
-      const last = longest?.waiting.at(-1);
-      if (!last) return;
-      this.withdraw(longest.handle, last);
+      const found = lastOfLongestLookahead(this.deps.workers.list());
+      if (!found) return;
+      this.withdraw(found.handle, found.last);
     }
   }
 
@@ -334,18 +294,11 @@ export class Dispatcher {
     this.start(handle, assignment, this.deps.clock.now());
   }
 
-  /** Hands the deliveries out over the lookahead rooms, one at a time round the workers, and sends each worker its share in one message. */
-  private sendAhead(rooms: ReadonlyArray<{ handle: WorkerHandle; room: number }>, deliveries: readonly Delivery[]): void {
-    const total = rooms.reduce((sum, { room }) => sum + room, 0);
+  /** Hands the deliveries out over the lookahead rooms (see shareOut), and sends each worker its share in one message. */
+  private sendAhead(rooms: readonly LookaheadRoom[], deliveries: readonly Delivery[]): void {
+    const { shares, extra } = shareOut(rooms, deliveries);
     // Never more than was asked for; should a broker hand out more, the extra goes back.
-    if (deliveries.length > total) this.track(this.deps.recorder.release(deliveries.slice(total)));
-    const shares = rooms.map(() => [] as Delivery[]);
-    let next = 0;
-    for (const delivery of deliveries.slice(0, total)) {
-      while (shares[next]!.length >= rooms[next]!.room) next = (next + 1) % rooms.length;
-      shares[next]!.push(delivery);
-      next = (next + 1) % rooms.length;
-    }
+    if (extra.length > 0) this.track(this.deps.recorder.release(extra));
     rooms.forEach(({ handle }, index) => {
       const share = shares[index]!;
       if (share.length === 0) return;
