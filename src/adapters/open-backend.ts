@@ -29,6 +29,12 @@ export interface BackendOptions {
    * (embedded database only). Leave it off in producers (see GroupCommit).
    */
   groupCommit?: boolean;
+  /**
+   * For commands that read or administer what pools and producers wrote
+   * (status, dead letters): an embedded database that does not exist is an
+   * error, so a mistyped --data is not answered with an empty, new database.
+   */
+  existingData?: boolean;
 }
 
 export interface Backend {
@@ -76,7 +82,7 @@ export function openBackend(options: BackendOptions = {}, env: NodeJS.ProcessEnv
 
   const sqlite =
     brokerUrl === undefined || storeUrl === undefined
-      ? openSqlite(options.data, { groupCommit: options.groupCommit ?? false })
+      ? openSqlite(options.data, { groupCommit: options.groupCommit ?? false, mustExist: options.existingData ?? false })
       : undefined;
   const rabbit = brokerUrl === undefined ? undefined : new RabbitBroker({ url: brokerUrl, redisUrl: storeUrl!, redisPrefix, queueType });
   const redis = storeUrl === undefined ? undefined : new RedisStore({ url: storeUrl, prefix: redisPrefix });

@@ -37,7 +37,7 @@ export function withBackendOptions(command: Command): Command {
     );
 }
 
-export function backendFrom(options: BackendCliOptions, extra: { groupCommit?: boolean } = {}): Backend {
+export function backendFrom(options: BackendCliOptions, extra: { groupCommit?: boolean; existingData?: boolean } = {}): Backend {
   return openBackend({
     ...(options.data === undefined ? {} : { data: options.data }),
     ...(options.broker === undefined ? {} : { broker: options.broker }),
@@ -57,7 +57,7 @@ export function backendFrom(options: BackendCliOptions, extra: { groupCommit?: b
 export async function openReadyBackend(
   options: BackendCliOptions,
   defaultTimeoutMs: number,
-  extra: { groupCommit?: boolean; onSlow?: (backend: Backend, timeoutMs: number) => void } = {},
+  extra: { groupCommit?: boolean; existingData?: boolean; onSlow?: (backend: Backend, timeoutMs: number) => void } = {},
 ): Promise<Backend> {
   const { onSlow, ...backendExtra } = extra;
   const backend = backendFrom(options, backendExtra);
@@ -74,9 +74,13 @@ export async function openReadyBackend(
   }
 }
 
-/** Runs a command's work with the backend open and answering, and closes it whatever happens. */
+/**
+ * Runs the work of a command that reads or administers what pools and
+ * producers wrote (status, dead letters) with the backend open and
+ * answering, and closes it whatever happens. An embedded database must exist.
+ */
 export async function withBackend<T>(options: BackendCliOptions, work: (backend: Backend) => Promise<T>): Promise<T> {
-  const backend = await openReadyBackend(options, COMMAND_CONNECT_TIMEOUT_MS);
+  const backend = await openReadyBackend(options, COMMAND_CONNECT_TIMEOUT_MS, { existingData: true });
   try {
     return await work(backend);
   } finally {

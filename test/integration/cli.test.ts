@@ -37,6 +37,11 @@ describe('the gaffer CLI', async () => {
     assertOneLineError((await runCli(['up', '--tasks', data, '--data', data])), /^gaffer: task module is a directory, not a file: .*; pass the path to your compiled task module/);
     assertOneLineError((await gaffer('dead', 'show', 'nope')), /^gaffer: no dead letter with id "nope"/);
     assertOneLineError((await gaffer('dead', 'retry')), /give their ids, or --queue <name>, or --all/);
+    // A mistyped --data: the commands that read what others wrote say so, and create nothing there.
+    const nowhere = path.join(tempDataDir('cli-missing'), 'not-here');
+    assertOneLineError(await runCli(['status', '--data', nowhere]), /^gaffer: no gaffer database at .*not-here\/gaffer\.db: nothing was enqueued or run there yet; pass the --data/);
+    assertOneLineError(await runCli(['dead', 'list', '--data', nowhere]), /^gaffer: no gaffer database at /);
+    assert.equal(fs.existsSync(nowhere), false, 'no directory, no database');
   });
 
   test('a task module that does not load stops `gaffer up` with the module error', async () => {

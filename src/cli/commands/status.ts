@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { readCluster } from '../../views/cluster-view.js';
 import { withBackend, withBackendOptions } from '../backend-options.js';
-import { formatBytes, formatDuration } from '../format/durations.js';
+import { formatBytes, formatDuration, parseCount } from '../format/durations.js';
 import { textTable } from '../format/text-table.js';
 
 function percentilePair(figures: { p50: number; p95: number } | null): string {
@@ -13,7 +13,7 @@ export function registerStatus(program: Command): void {
     program
       .command('status')
       .description('the queues, the pools and their workers, and the last scaling decisions')
-      .option('--decisions <n>', 'how many recent decisions to show', (text) => Number(text), 10)
+      .option('--decisions <n>', 'how many recent decisions to show', parseCount, 10)
       .option('--json', 'print JSON'),
   ).action((options: { data?: string; json?: boolean; decisions: number }) =>
     withBackend(options, async (backend) => {
