@@ -9,13 +9,15 @@ import type { Stack } from '../harness/stack.js';
 import { median, round } from '../harness/time.js';
 
 /**
- * How many tasks gaffer and Piscina run before the timed batches: short ones
- * (~2 ms) first, then one batch of the shape. V8 optimizes a pool manager's
- * per-task code only after a couple of thousand tasks (before, the manager
- * spends up to twice the CPU per task), and the batch of the shape leaves the
- * pool's service-time mean, which sets its lookahead, at the shape's.
+ * How many tasks gaffer and the anchors run before the timed batches: short
+ * ones (~2 ms) first, then one batch of the shape. V8 optimizes a pool
+ * manager's per-task code only after three to four thousand tasks: in three
+ * processes running batches of 1,000 × 2 ms, the manager's CPU per task was
+ * 280-460 µs over the first three batches and 130-230 µs from the fourth
+ * on. A pool in steady use is long past that. The batch of the shape leaves
+ * the pool's service-time mean, which sets its lookahead, at the shape's.
  */
-const WARMUP_TASKS = 2000;
+const WARMUP_TASKS = 4000;
 const WARMUP_TASK_MS = 2;
 
 /**
