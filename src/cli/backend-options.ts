@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { openBackend, type Backend } from '../adapters/open-backend.js';
+import { openBackend, type Backend, type BackendOptions } from '../adapters/open-backend.js';
 import type { QueueType } from '../adapters/rabbitmq/topology.js';
 import { parseDuration } from './format/durations.js';
 
@@ -37,7 +37,7 @@ export function withBackendOptions(command: Command): Command {
     );
 }
 
-export function backendFrom(options: BackendCliOptions, extra: { groupCommit?: boolean; existingData?: boolean } = {}): Backend {
+export function backendFrom(options: BackendCliOptions, extra: Pick<BackendOptions, 'groupCommit' | 'existingData'> = {}): Backend {
   return openBackend({
     ...(options.data === undefined ? {} : { data: options.data }),
     ...(options.broker === undefined ? {} : { broker: options.broker }),
@@ -57,7 +57,7 @@ export function backendFrom(options: BackendCliOptions, extra: { groupCommit?: b
 export async function openReadyBackend(
   options: BackendCliOptions,
   defaultTimeoutMs: number,
-  extra: { groupCommit?: boolean; existingData?: boolean; onSlow?: (backend: Backend, timeoutMs: number) => void } = {},
+  extra: Pick<BackendOptions, 'groupCommit' | 'existingData'> & { onSlow?: (backend: Backend, timeoutMs: number) => void } = {},
 ): Promise<Backend> {
   const { onSlow, ...backendExtra } = extra;
   const backend = backendFrom(options, backendExtra);
