@@ -1,7 +1,8 @@
 /** gaffer's public API: define task types, enqueue and follow tasks, run a pool. */
 export { z } from 'zod';
 export { defineTask, type TaskType, type TaskContext, type TaskTypeSettings, type AnyTaskType } from './core/task-type.js';
-export { createClient, GafferClient, type ClientOptions } from './client/client.js';
+export { createClient, GafferClient } from './client/client.js';
+export type { ClientOptions } from './client/client-options.js';
 export { TaskHandle, type WaitOptions } from './client/task-handle.js';
 export type { RaceWinner } from './client/race.js';
 export { PoolManager, type PoolManagerOptions } from './runtime/pool/pool-manager.js';

@@ -76,7 +76,7 @@ export function openBackend(options: BackendOptions = {}, env: NodeJS.ProcessEnv
   if (storeUrl !== undefined) assertScheme(storeUrl, ['redis:', 'rediss:'], 'store', '--store redis://host:6379');
   if (brokerUrl !== undefined && storeUrl === undefined) {
     throw new ConfigError(
-      'the RabbitMQ broker keeps its ledger (task ids, cancellations, key leases) in Redis: pass --store redis://host:6379 (or GAFFER_STORE) too',
+      'the RabbitMQ broker keeps its ledger (task ids, cancellations, key leases) in Redis: give a Redis store too (--store redis://host:6379, the store option, or GAFFER_STORE)',
     );
   }
 

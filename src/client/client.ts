@@ -19,31 +19,8 @@ import type { Store } from '../ports/store.js';
 import { cancelTasks } from '../runtime/cancellation.js';
 import { awaitRace, type RaceWinner } from './race.js';
 import { TaskHandle } from './task-handle.js';
+import { assertClientOptions, type ClientOptions } from './client-options.js';
 import type { PayloadOf, ResultOf, TaskMapOf, UntypedTaskMap } from './task-map.js';
-
-export interface ClientOptions<Tasks> {
-  /** Your task types (a module namespace, an object or an array): enqueue is then typed and checked before sending. */
-  tasks?: Tasks;
-  /** The embedded database (a directory or a .db file); GAFFER_DATA or ./.gaffer by default. */
-  data?: string;
-  /** RabbitMQ (amqp://...), with `store` set to Redis; GAFFER_BROKER by default. */
-  broker?: string;
-  /** Redis (redis://...); GAFFER_STORE by default. */
-  store?: string;
-  /** Prefix of gaffer's Redis keys; GAFFER_REDIS_PREFIX or "gaffer:" by default. */
-  redisPrefix?: string;
-  /** A broker and store opened elsewhere (shared with a pool in the same process, say); with `ready`, as openBackend's, the client checks the servers too. */
-  backend?: { broker: Broker; store: Store; ready?(timeoutMs: number): Promise<void> };
-  /**
-   * How long enqueue, race and cancel wait for RabbitMQ and Redis to answer
-   * before they fail with a StorageUnavailableError naming the server (10 s
-   * by default). Without it, a call waits for the servers to come back.
-   */
-  connectTimeoutMs?: number;
-  /** Queue for tasks enqueued without one. */
-  queue?: string;
-  maxPayloadBytes?: number;
-}
 
 export interface RaceEntry<Map, Name extends keyof Map & string = keyof Map & string> {
   type: Name;
@@ -73,6 +50,7 @@ export class GafferClient<Map extends Record<string, AnyTaskType> = UntypedTaskM
   private closed = false;
 
   constructor(options: ClientOptions<unknown> = {}) {
+    assertClientOptions(options);
     if (options.backend) {
       this.broker = options.backend.broker;
       this.store = options.backend.store;
