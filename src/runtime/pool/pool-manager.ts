@@ -4,18 +4,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, WorkerStartError } from '../../core/errors.js';
-import { parsePoolSettings, type PoolSettings, type PoolSettingsInput } from '../../core/pool-settings.js';
+import { parsePoolSettings, type PoolSettings } from '../../core/pool-settings.js';
 import { LocalProcessDriver } from '../../adapters/drivers/local-process-driver.js';
 import type { Broker, BrokerChange } from '../../ports/broker.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
 import { silentLogger, type Logger } from '../../ports/logger.js';
-import type { Settlement } from '../../ports/settlement.js';
 import type { PoolSnapshot, Store } from '../../ports/store.js';
-import type { WorkerDriver, WorkerExit } from '../../ports/worker-driver.js';
+import type { WorkerExit } from '../../ports/worker-driver.js';
 import { EXIT_TASK_MODULE_INVALID, type FromWorker } from '../ipc/messages.js';
 import { settlesWithin } from '../settles-within.js';
 import { reapDeadLocalPools } from './dead-pool-reaper.js';
 import { Dispatcher } from './dispatcher.js';
+import { assertPoolManagerOptions, type PoolManagerOptions } from './pool-manager-options.js';
 import { ServiceTimeMeter } from './load-meters.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import type { PoolEvents } from './pool-events.js';
@@ -25,22 +25,6 @@ import { TaskCatalog } from './task-catalog.js';
 import { TaskStatsWindow } from './task-stats-window.js';
 import type { WorkerHandle } from './worker-handle.js';
 import { WorkerSet } from './worker-set.js';
-
-export interface PoolManagerOptions {
-  /** Path to the task module the workers load. */
-  tasks: string;
-  broker: Broker;
-  store: Store;
-  /** The backend's record-and-ack in one step, if it has one (Backend.settlement); otherwise the store records, then the broker acks. */
-  settlement?: Settlement;
-  settings?: PoolSettingsInput;
-  /** Cores to size for; the machine's by default. */
-  cores?: number;
-  retention?: { maxAgeMs: number; maxRecords: number };
-  driver?: WorkerDriver;
-  clock?: Clock;
-  logger?: Logger;
-}
 
 const HEARTBEAT_MS = 1000;
 const POOL_TTL_MS = 5000;
@@ -94,6 +78,7 @@ export class PoolManager extends EventEmitter<PoolEvents> {
 
   constructor(options: PoolManagerOptions) {
     super();
+    assertPoolManagerOptions(options);
     this.tasksModule = path.resolve(options.tasks);
     this.settings = parsePoolSettings(options.settings ?? {}, options.cores ?? os.availableParallelism());
     this.broker = options.broker;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createClient, GafferError } from '../../src/index.js';
+import { createClient, GafferError, PoolManager } from '../../src/index.js';
 import { assertClientOptions } from '../../src/client/client-options.js';
 
 describe('createClient options', () => {
@@ -36,5 +36,26 @@ describe('createClient options', () => {
       }),
     );
     assert.doesNotThrow(() => assertClientOptions({ data: undefined, queue: undefined }), 'an option left undefined is no option');
+  });
+});
+
+describe('PoolManager options', () => {
+  test('a client-style backend, a misspelt key or a missing task module path is a config_invalid error before any worker starts', () => {
+    const broker = {} as never;
+    const store = {} as never;
+    const cases: Array<[unknown, RegExp]> = [
+      [{ tasks: './tasks.js', backend: { broker, store } }, /broker: Invalid input: expected object, received undefined.*Unrecognized key: "backend"; pass the broker and store of openBackend\(\)/],
+      [{ tasks: './tasks.js', broker, store, setting: { max: 2 } }, /Unrecognized key: "setting"/],
+      [{ tasks: '', broker, store }, /tasks: the path to your task module/],
+      [{ tasks: { resize: {} }, broker, store }, /tasks: the path to your compiled task module, which the workers load \(not the module itself\)/],
+      [{ tasks: './tasks.js', broker, store, cores: 0 }, /cores: Too small: expected number to be >0$/],
+    ];
+    for (const [options, message] of cases) {
+      assert.throws(
+        () => new PoolManager(options as ConstructorParameters<typeof PoolManager>[0]),
+        (error: unknown) => error instanceof GafferError && error.code === 'config_invalid' && message.test(error.message),
+        JSON.stringify(Object.keys(options as object)),
+      );
+    }
   });
 });
