@@ -26,6 +26,15 @@ export interface TaskEnvelope {
 export const DEFAULT_QUEUE = 'default';
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 
+/**
+ * The largest result a handler may return, as JSON: results are kept in the
+ * store and pass through the pool manager's memory, so one of hundreds of
+ * megabytes would swell both (measured: a 300 MB result took the manager to
+ * 1.6 GB). Large outputs belong in a file or object storage, with a
+ * reference as the result.
+ */
+export const DEFAULT_MAX_RESULT_BYTES = 16 * 1024 * 1024;
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const TEXT_ID = /^[\x21-\x7e]{1,200}$/;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { formatIssues } from './validation-issues.js';
 import { ConfigError } from './errors.js';
-import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_QUEUE, queueNameSchema } from './envelope.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MAX_RESULT_BYTES, DEFAULT_QUEUE, queueNameSchema } from './envelope.js';
 import type { BackoffSettings } from './backoff.js';
 import type { TaskTypeSettings } from './task-type.js';
 
@@ -58,6 +58,8 @@ const poolSettingsSchema = z
     /** A pool that stops renewing its leases for this long is presumed dead; others reclaim its tasks. */
     leaseMs: z.number().int().min(500).default(30_000),
     maxPayloadBytes: positive.default(DEFAULT_MAX_PAYLOAD_BYTES),
+    /** A handler whose result is larger than this, as JSON, fails with ResultTooLarge. */
+    maxResultBytes: positive.default(DEFAULT_MAX_RESULT_BYTES),
     /** How often the pool observes, decides and checks its workers. */
     tickMs: z.number().int().min(10).max(5000).default(100),
   })

@@ -36,6 +36,20 @@ describe('results and handler failures', async () => {
     assert.deepEqual(runs(), ['retrying', 'retrying', 'dead']);
   });
 
+  test('a result over maxResultBytes fails with ResultTooLarge, naming its size and the limit; one under it is kept whole', async () => {
+    const { client: small } = await startPool({ maxResultBytes: 1000 });
+    const under = await small.enqueue('sized', { chars: 900 });
+    assert.equal(((await under.result({ timeoutMs: 10_000 })) as string).length, 900);
+    const over = await small.enqueue('sized', { chars: 5000 });
+    const error = await over.result({ timeoutMs: 10_000 }).catch((caught: unknown) => caught);
+    assert.ok(error instanceof TaskFailedError);
+    assert.match(error.message, /the handler's result is 5002 bytes as JSON, over the limit of 1000 bytes \(maxResultBytes, gaffer up --max-result-mb\)/);
+    const record = await over.status();
+    assert.equal(record.state, 'dead', 'sized allows one attempt');
+    assert.equal(record.error?.name, 'ResultTooLarge');
+    assert.equal(record.result, undefined, 'nothing of it is stored');
+  });
+
   test('a flaky handler succeeds on a later attempt and reports which one', async () => {
     const handle = await client.enqueue('flaky', { failures: 2 });
     assert.equal(await handle.result({ timeoutMs: 10_000 }), 3);

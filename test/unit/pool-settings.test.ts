@@ -24,6 +24,7 @@ describe('parsePoolSettings', () => {
       drainGraceMs: 30_000,
       leaseMs: 30_000,
       maxPayloadBytes: 1024 * 1024,
+      maxResultBytes: 16 * 1024 * 1024,
       tickMs: 100,
     });
   });

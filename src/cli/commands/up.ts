@@ -19,6 +19,7 @@ interface UpOptions extends BackendCliOptions {
   maxTasksPerWorker?: number;
   idleExit?: number;
   memoryLimitMb?: number;
+  maxResultMb?: number;
   timeLimit?: number;
   maxAttempts?: number;
   maxCrashes?: number;
@@ -44,6 +45,7 @@ export function registerUp(program: Command): void {
       .option('--max-tasks-per-worker <n>', 'recycle a worker after this many tasks (default: never)', parseCount)
       .option('--idle-exit <duration>', 'a worker idle this long leaves by itself (default: never)', parseDuration)
       .option('--memory-limit-mb <n>', 'recycle a worker, between tasks, above this resident memory', parseCount)
+      .option('--max-result-mb <n>', 'a handler whose result (as JSON) is larger fails with ResultTooLarge (default 16)', parseCount)
       .option('--time-limit <duration>', 'time limit of task types that set none (default 10m)', parseDuration)
       .option('--max-attempts <n>', 'attempts of task types that set none (default 3)', parseCount)
       .option('--max-crashes <n>', 'worker deaths before a task is quarantined, for task types that set none (default 3)', parseCount)
@@ -68,6 +70,7 @@ function settingsFrom(options: UpOptions): PoolSettingsInput {
   if (options.maxTasksPerWorker !== undefined) settings.maxTasksPerWorker = options.maxTasksPerWorker;
   if (options.idleExit !== undefined) settings.idleExitMs = options.idleExit;
   if (options.memoryLimitMb !== undefined) settings.memoryLimitMb = options.memoryLimitMb;
+  if (options.maxResultMb !== undefined) settings.maxResultBytes = options.maxResultMb * 1024 * 1024;
   if (options.drainGrace !== undefined) settings.drainGraceMs = options.drainGrace;
   if (options.lease !== undefined) settings.leaseMs = options.lease;
   if (options.lookahead !== undefined) settings.lookaheadMs = options.lookahead;

@@ -67,6 +67,7 @@ export interface WorkerConfig {
   idleExitMs: number;
   memoryLimitMb: number;
   maxPayloadBytes: number;
+  maxResultBytes: number;
   /** Start a thread that kills the worker when its manager is gone (the driver cannot make the kernel do it). */
   watchParent: boolean;
 }

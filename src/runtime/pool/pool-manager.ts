@@ -100,6 +100,7 @@ export class PoolManager extends EventEmitter<PoolEvents> {
         idleExitMs: settings.idleExitMs,
         memoryLimitMb: settings.memoryLimitMb,
         maxPayloadBytes: settings.maxPayloadBytes,
+        maxResultBytes: settings.maxResultBytes,
       },
       this.clock,
       { onMessage: (handle, message) => this.onWorkerMessage(handle, message), onExit: (handle, exit) => this.onWorkerExit(handle, exit) },

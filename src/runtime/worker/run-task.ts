@@ -42,11 +42,11 @@ export class RunningTask {
 export async function runTask(
   task: RunTask,
   registry: ReadonlyMap<string, AnyTaskType>,
-  maxPayloadBytes: number,
+  limits: { maxPayloadBytes: number; maxResultBytes: number },
   running: RunningTask,
   progress: (value: JsonValue) => void,
 ): Promise<WorkerOutcome> {
-  const decoded = decodePayload(task.payload, maxPayloadBytes);
+  const decoded = decodePayload(task.payload, limits.maxPayloadBytes);
   if (!decoded.ok) return { kind: 'bad_input', code: decoded.code, message: decoded.message };
   const taskType = registry.get(task.type);
   if (!taskType) {
@@ -70,24 +70,42 @@ export async function runTask(
   try {
     const value: unknown = await taskType.handler(valid.value, ctx);
     if (running.aborted) return { kind: 'cancelled' };
-    return toSucceeded(value);
+    return toSucceeded(value, limits.maxResultBytes);
   } catch (error) {
     if (running.aborted) return { kind: 'cancelled' };
     return { kind: 'failed', error: toTaskError(error) };
   }
 }
 
-/** The IPC channel serializes as JSON too, so stringifying once is the whole check. */
-function toSucceeded(value: unknown): WorkerOutcome {
+/**
+ * The IPC channel serializes as JSON too, so stringifying once is the whole
+ * check: that it can be stored, and that it is not too large to.
+ */
+function toSucceeded(value: unknown, maxResultBytes: number): WorkerOutcome {
+  let json: string | undefined;
   try {
-    JSON.stringify(value ?? null);
-    return { kind: 'succeeded', result: (value ?? null) as JsonValue };
+    // undefined for a function or a symbol, which JSON has no words for.
+    json = JSON.stringify(value ?? null) as string | undefined;
   } catch (error) {
+    return notSerializable((error as Error).message);
+  }
+  if (json === undefined) return notSerializable(`it is a ${typeof value}`);
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: a short result needs no exact count.
+  const bytes = json.length * 3 <= maxResultBytes ? json.length : Buffer.byteLength(json);
+  if (bytes > maxResultBytes) {
     return {
       kind: 'failed',
-      error: { name: 'ResultNotSerializable', message: `the handler's result cannot be stored as JSON: ${(error as Error).message}` },
+      error: {
+        name: 'ResultTooLarge',
+        message: `the handler's result is ${bytes} bytes as JSON, over the limit of ${maxResultBytes} bytes (maxResultBytes, gaffer up --max-result-mb); store large outputs elsewhere (a file, object storage) and return where they are`,
+      },
     };
   }
+  return { kind: 'succeeded', result: (value ?? null) as JsonValue };
+}
+
+function notSerializable(why: string): WorkerOutcome {
+  return { kind: 'failed', error: { name: 'ResultNotSerializable', message: `the handler's result cannot be stored as JSON: ${why}` } };
 }
 
 export function toTaskError(error: unknown): TaskError {

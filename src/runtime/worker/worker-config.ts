@@ -7,6 +7,7 @@ const workerConfigSchema = z.object({
   idleExitMs: z.number().int().min(0),
   memoryLimitMb: z.number().min(0),
   maxPayloadBytes: z.number().int().positive(),
+  maxResultBytes: z.number().int().positive(),
   watchParent: z.boolean(),
 });
 

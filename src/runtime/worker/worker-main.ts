@@ -83,7 +83,7 @@ class WorkerLoop {
     this.current = running;
     const progress = new ProgressSender((value) => send({ t: 'progress', id: task.id, value }));
     const startedAt = epochMs();
-    const outcome = await runTask(task, this.registry, this.config.maxPayloadBytes, running, (value) => progress.report(value));
+    const outcome = await runTask(task, this.registry, this.config, running, (value) => progress.report(value));
     const cpuNow = process.cpuUsage();
     const cpuMicros = cpuNow.user - this.cpuMark.user + (cpuNow.system - this.cpuMark.system);
     this.cpuMark = cpuNow;
