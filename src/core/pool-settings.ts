@@ -68,9 +68,10 @@ const poolSettingsSchema = z
 export type PoolSettingsInput = z.input<typeof poolSettingsSchema>;
 export type PoolSettings = Omit<z.output<typeof poolSettingsSchema>, 'max'> & { max: number; cores: number };
 
-export function parsePoolSettings(input: PoolSettingsInput, cores: number): PoolSettings {
+/** `names` names the settings in errors as their reader knows them (gaffer up's flags); their own names otherwise. */
+export function parsePoolSettings(input: PoolSettingsInput, cores: number, names: Readonly<Record<string, string>> = {}): PoolSettings {
   const parsed = poolSettingsSchema.safeParse(input);
-  if (!parsed.success) throw new ConfigError(`invalid pool settings: ${formatIssues(parsed.error)}`);
+  if (!parsed.success) throw new ConfigError(`invalid pool settings: ${formatIssues(parsed.error, names)}`);
   const settings = parsed.data;
   const max = settings.max ?? Math.max(1, cores);
   if (settings.min > max) {

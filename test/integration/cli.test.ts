@@ -35,6 +35,8 @@ describe('the gaffer CLI', async () => {
     assertOneLineError((await gaffer('enqueue', 'add', '{}', '--delay', 'soon')), /is not a duration/);
     assertOneLineError((await runCli(['up', '--tasks', '/nowhere/tasks.js', '--data', data])), /^gaffer: task module not found: \/nowhere\/tasks\.js/);
     assertOneLineError((await runCli(['up', '--tasks', data, '--data', data])), /^gaffer: task module is a directory, not a file: .*; pass the path to your compiled task module/);
+    // A setting out of range is named by its flag, and in the unit the pool takes it in.
+    assertOneLineError(await runCli(['up', '--tasks', '/nowhere/tasks.js', '--data', data, '--lease', '100ms']), /^gaffer: invalid pool settings: --lease \(in ms\): Too small: expected number to be >=500$/);
     assertOneLineError((await gaffer('dead', 'show', 'nope')), /^gaffer: no dead letter with id "nope"/);
     assertOneLineError((await gaffer('dead', 'retry')), /give their ids, or --queue <name>, or --all/);
     // A mistyped --data: the commands that read what others wrote say so, and create nothing there.

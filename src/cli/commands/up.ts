@@ -1,6 +1,7 @@
+import os from 'node:os';
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import type { PoolSettingsInput } from '../../core/pool-settings.js';
+import { parsePoolSettings, type PoolSettingsInput } from '../../core/pool-settings.js';
 import { DEFAULT_HTTP_ADDRESS } from '../../http/bind-address.js';
 import type { RunningHttpServer } from '../../http/server.js';
 import { PoolManager } from '../../runtime/pool/pool-manager.js';
@@ -58,6 +59,25 @@ export function registerUp(program: Command): void {
   ).action((options: UpOptions, command: Command) => runUp(options, command.getOptionValueSource('http') !== 'default'));
 }
 
+/** The flag of each setting, for errors: durations reach the settings in milliseconds, and results in bytes. */
+const FLAG_OF_SETTING: Readonly<Record<string, string>> = {
+  queue: '--queue',
+  min: '--min',
+  max: '--max',
+  targetWaitMs: '--target-wait (in ms)',
+  scaleDownWindowMs: '--scale-down-window (in ms)',
+  maxTasksPerWorker: '--max-tasks-per-worker',
+  idleExitMs: '--idle-exit (in ms)',
+  memoryLimitMb: '--memory-limit-mb',
+  maxResultBytes: '--max-result-mb (in bytes)',
+  drainGraceMs: '--drain-grace (in ms)',
+  leaseMs: '--lease (in ms)',
+  lookaheadMs: '--lookahead (in ms)',
+  'taskDefaults.timeLimitMs': '--time-limit (in ms)',
+  'taskDefaults.maxAttempts': '--max-attempts',
+  'taskDefaults.maxCrashes': '--max-crashes',
+};
+
 function settingsFrom(options: UpOptions): PoolSettingsInput {
   const taskDefaults: NonNullable<PoolSettingsInput['taskDefaults']> = {};
   if (options.timeLimit !== undefined) taskDefaults.timeLimitMs = options.timeLimit;
@@ -79,12 +99,15 @@ function settingsFrom(options: UpOptions): PoolSettingsInput {
 
 async function runUp(options: UpOptions, httpExplicit: boolean): Promise<void> {
   const logger = pino({ name: 'gaffer', level: options.logLevel }, pino.destination(2));
+  const settings = settingsFrom(options);
+  // Checked here first, in the flags' names, before anything connects; the pool checks them again, in its own.
+  parsePoolSettings(settings, os.availableParallelism(), FLAG_OF_SETTING);
   // Before the pool: an address we may not or cannot serve on stops here, with no worker started.
   const http = await planHttp(options.http, httpExplicit, logger);
   // No signal handler yet: a signal while the servers do not answer ends the process at once, with nothing to undo.
   const backend = await openReadyBackend(options, POOL_CONNECT_TIMEOUT_MS, { groupCommit: true, onSlow: logWaiting(logger) });
   logServiceChanges(backend, logger);
-  const pool = new PoolManager({ tasks: options.tasks, broker: backend.broker, store: backend.store, settlement: backend.settlement, settings: settingsFrom(options), logger });
+  const pool = new PoolManager({ tasks: options.tasks, broker: backend.broker, store: backend.store, settlement: backend.settlement, settings, logger });
   let draining = false;
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
