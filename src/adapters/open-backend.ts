@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
+import { formatIssues } from '../core/validation-issues.js';
 import type { Broker } from '../ports/broker.js';
 import type { Settlement } from '../ports/settlement.js';
 import type { Store } from '../ports/store.js';
@@ -66,8 +68,24 @@ export interface ServiceChange extends ConnectionChange {
   url: string;
 }
 
+/** What openBackend accepts, checked at run time too: from JavaScript, `date` for `data` would otherwise open ./.gaffer without a word. */
+const backendOptionsSchema = z
+  .object({
+    data: z.string(),
+    broker: z.string(),
+    store: z.string(),
+    redisPrefix: z.string(),
+    queueType: z.enum(['quorum', 'classic']),
+    groupCommit: z.boolean(),
+    existingData: z.boolean(),
+  })
+  .partial()
+  .strict();
+
 /** Opens the broker and store a process talks to: embedded by default, RabbitMQ and Redis when given. */
 export function openBackend(options: BackendOptions = {}, env: NodeJS.ProcessEnv = process.env): Backend {
+  const checked = backendOptionsSchema.safeParse(options);
+  if (!checked.success) throw new ConfigError(`invalid openBackend options: ${formatIssues(checked.error)}`);
   const brokerUrl = options.broker || env.GAFFER_BROKER || undefined;
   const storeUrl = options.store || env.GAFFER_STORE || undefined;
   const redisPrefix = options.redisPrefix || env.GAFFER_REDIS_PREFIX || DEFAULT_REDIS_PREFIX;

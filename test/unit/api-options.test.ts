@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createClient, GafferError, PoolManager } from '../../src/index.js';
+import { createClient, GafferError, openBackend, PoolManager } from '../../src/index.js';
 import { assertClientOptions } from '../../src/client/client-options.js';
 
 describe('createClient options', () => {
@@ -55,6 +55,20 @@ describe('PoolManager options', () => {
         () => new PoolManager(options as ConstructorParameters<typeof PoolManager>[0]),
         (error: unknown) => error instanceof GafferError && error.code === 'config_invalid' && message.test(error.message),
         JSON.stringify(Object.keys(options as object)),
+      );
+    }
+  });
+});
+
+describe('openBackend options', () => {
+  test('a misspelt option or an unknown queue type is a config_invalid error, before any file or connection is opened', () => {
+    for (const [options, message] of [
+      [{ date: '/tmp/x' }, /invalid openBackend options: Unrecognized key: "date"/],
+      [{ queueType: 'stream' }, /queueType: Invalid option: expected one of "quorum"\|"classic"/],
+    ] as const) {
+      assert.throws(
+        () => openBackend(options as unknown as Parameters<typeof openBackend>[0]),
+        (error: unknown) => error instanceof GafferError && error.code === 'config_invalid' && message.test(error.message),
       );
     }
   });
