@@ -37,17 +37,6 @@ export function withBackendOptions(command: Command): Command {
     );
 }
 
-export function backendFrom(options: BackendCliOptions, extra: Pick<BackendOptions, 'groupCommit' | 'existingData'> = {}): Backend {
-  return openBackend({
-    ...(options.data === undefined ? {} : { data: options.data }),
-    ...(options.broker === undefined ? {} : { broker: options.broker }),
-    ...(options.store === undefined ? {} : { store: options.store }),
-    ...(options.redisPrefix === undefined ? {} : { redisPrefix: options.redisPrefix }),
-    ...(options.queueType === undefined ? {} : { queueType: options.queueType }),
-    ...extra,
-  });
-}
-
 /**
  * Opens the backend and waits until its servers answer, for --connect-timeout
  * or `defaultTimeoutMs`; if they do not, closes it and fails with an error
@@ -60,7 +49,14 @@ export async function openReadyBackend(
   extra: Pick<BackendOptions, 'groupCommit' | 'existingData'> & { onSlow?: (backend: Backend, timeoutMs: number) => void } = {},
 ): Promise<Backend> {
   const { onSlow, ...backendExtra } = extra;
-  const backend = backendFrom(options, backendExtra);
+  const backend = openBackend({
+    ...(options.data === undefined ? {} : { data: options.data }),
+    ...(options.broker === undefined ? {} : { broker: options.broker }),
+    ...(options.store === undefined ? {} : { store: options.store }),
+    ...(options.redisPrefix === undefined ? {} : { redisPrefix: options.redisPrefix }),
+    ...(options.queueType === undefined ? {} : { queueType: options.queueType }),
+    ...backendExtra,
+  });
   const timeoutMs = options.connectTimeout ?? defaultTimeoutMs;
   const slow = onSlow ? setTimeout(() => onSlow(backend, timeoutMs), SLOW_CONNECT_MS) : undefined;
   try {

@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
 import { outageReporter, type ConnectionChange } from '../outage-reporter.js';
-import { redactUrl } from '../redact-url.js';
 import { serverUnavailable } from '../server-unavailable.js';
 
 export const DEFAULT_REDIS_PREFIX = 'gaffer:';
@@ -66,10 +65,6 @@ export function waitUntilReady(client: Redis, url: string, timeoutMs: number): P
     client.on('ready', onReady);
     client.on('end', onEnd);
   });
-}
-
-export function describeRedis(url: string): string {
-  return `redis ${redactUrl(url)}`;
 }
 
 /**
