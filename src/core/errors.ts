@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'race_no_winner'
   | 'worker_start_failed'
   | 'storage_unavailable'
+  | 'storage_full'
   | 'client_closed'
   | 'wait_timeout';
 
@@ -99,6 +100,12 @@ export class WorkerStartError extends GafferError {
 export class StorageUnavailableError extends GafferError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('storage_unavailable', message, options);
+  }
+}
+
+export class StorageFullError extends GafferError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('storage_full', message, options);
   }
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import { GroupCommit } from '../../src/adapters/sqlite/group-commit.js';
+import { StorageFullError } from '../../src/core/errors.js';
 import { walDatabasePair } from '../support/wal-database.js';
 
 /** A pool's connection with a group commit, and a second connection, another process's, that sees only what was committed. */
@@ -12,7 +13,15 @@ function open(minCommitGapMs?: number) {
   const insert = db.prepare('INSERT INTO t (n) VALUES (?)');
   const committed = () => (other.prepare('SELECT n FROM t ORDER BY n').all() as Array<{ n: number }>).map((row) => row.n);
   const otherWrites = (n: number) => other.prepare('INSERT INTO t (n) VALUES (?)').run(n);
-  return { write: (n: number) => commits.write(() => insert.run(n)), committed, otherWrites };
+  return {
+    db,
+    file,
+    write: (n: number) => commits.write(() => insert.run(n)),
+    writeNow: (n: number) => commits.writeNow(() => insert.run(n)),
+    commits,
+    committed,
+    otherWrites,
+  };
 }
 
 test('the writes of one turn share one transaction, committed at its end, and each resolves only once it is committed', async () => {
@@ -63,4 +72,31 @@ test('once a commit has seen another process write, every turn commits at its en
   await write(3);
   assert.ok(performance.now() - start < gapMs / 2, 'committed within a turn or two, not after the gap');
   assert.deepEqual(committed(), [1, 2, 3, 100]);
+});
+
+test('writeNow commits at once, with the writes of the turn before it, gap or not', async () => {
+  const { write, writeNow, committed } = open(10_000);
+  await write(1);
+  const second = write(2);
+  const third = writeNow(3);
+  assert.deepEqual(committed(), [1, 2, 3], 'committed before writeNow returned, inside the gap');
+  await Promise.all([second, third]);
+});
+
+test('a write that fills the disk fails with StorageFullError, and so do the writes SQLite undid with it; the next turn writes again', async () => {
+  const { db, file, write, commits, committed } = open();
+  await write(1);
+  // A database that may not grow: SQLite fails the write that would need a new page as on a full disk.
+  db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+  const insertBig = db.prepare('INSERT INTO t (n) VALUES (?)');
+  const before = write(2);
+  const filling = commits.write(() => {
+    for (let n = 0; n < 10_000; n++) insertBig.run(Number.MAX_SAFE_INTEGER - n);
+  });
+  await assert.rejects(filling, (error: unknown) => error instanceof StorageFullError && error.code === 'storage_full' && error.message.includes(file));
+  await assert.rejects(before, StorageFullError, 'SQLite ended the whole transaction: the write before it is undone too, and says so');
+  assert.equal(db.inTransaction, false);
+  await nextTurn();
+  await write(3);
+  assert.deepEqual(committed(), [1, 3]);
 });

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { dataVersionReader } from './data-version.js';
+import { storageError } from './storage-errors.js';
 import { WriteTransaction } from './write-lock.js';
 
 /**
@@ -92,16 +93,19 @@ export class GroupCommit {
 
   /** Runs `work` in the batch; resolves once its transaction is committed ("resolved" means durable). */
   write<T>(work: () => T): Promise<T> {
-    return this.schedule(work, true);
+    return this.schedule(work, 'batched');
   }
 
   /**
-   * Runs `work` in the batch and resolves before the commit. Only for writes
-   * whose loss in a crash is harmless: a claim that never committed leaves its
-   * task queued, to be claimed again.
+   * Runs `work` in the batch and commits the batch at once, without waiting
+   * for the end of the turn or the gap: for a write that something outside
+   * the database acts on as soon as it resolves (a claim: its task goes to a
+   * worker). Resolved before its commit, such a write could be undone by a
+   * commit that fails (a full disk), while its task ran anyway, and was
+   * claimed and run again meanwhile.
    */
-  writeEarly<T>(work: () => T): Promise<T> {
-    return this.schedule(work, false);
+  writeNow<T>(work: () => T): Promise<T> {
+    return this.schedule(work, 'now');
   }
 
   /** Commits what is pending now (before the connection closes). */
@@ -111,7 +115,7 @@ export class GroupCommit {
     this.commit();
   }
 
-  private schedule<T>(work: () => T, durable: boolean): Promise<T> {
+  private schedule<T>(work: () => T, commit: 'batched' | 'now'): Promise<T> {
     if (!this.grouped) return this.writeAlone(work);
     return new Promise<T>((resolve, reject) => {
       const run = () => {
@@ -119,10 +123,13 @@ export class GroupCommit {
           if (this.phase === 'idle') this.open();
           this.checkAtEndOfTurn();
           const result = work();
-          if (durable) this.waiters.push({ resolve: () => resolve(result), reject });
-          else resolve(result);
+          this.waiters.push({ resolve: () => resolve(result), reject });
+          if (commit === 'now') this.commit();
         } catch (error) {
-          reject(error);
+          const failure = storageError(error, this.file);
+          // On some errors (a full disk, an I/O error) SQLite ends the whole transaction: the batch's other writes went with it.
+          if (this.phase === 'open' && !this.db.inTransaction) this.abandonBatch(failure);
+          reject(failure);
         }
       };
       if (this.phase === 'yielding') this.deferred.push(run);
@@ -147,7 +154,7 @@ export class GroupCommit {
         throw error;
       }
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(storageError(error, this.file));
     }
   }
 
@@ -188,10 +195,18 @@ export class GroupCommit {
       this.transaction.commit();
     } catch (error) {
       this.transaction.rollback();
-      waiters.forEach((waiter) => waiter.reject(error));
+      const failure = storageError(error, this.file);
+      waiters.forEach((waiter) => waiter.reject(failure));
       return;
     }
     waiters.forEach((waiter) => waiter.resolve());
+  }
+
+  private abandonBatch(failure: unknown): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    this.phase = 'idle';
+    waiters.forEach((waiter) => waiter.reject(failure));
   }
 
   /** Whether another connection committed within the last second. */

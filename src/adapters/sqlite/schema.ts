@@ -132,9 +132,11 @@ export function migrate(db: Database.Database): void {
     if (version > MIGRATIONS.length) {
       throw new Error(`the database was written by a newer gaffer (schema ${version}, this one knows ${MIGRATIONS.length}); upgrade gaffer`);
     }
+    if (version === MIGRATIONS.length) return;
     for (let next = version; next < MIGRATIONS.length; next++) db.exec(MIGRATIONS[next]!);
     db.pragma(`user_version = ${MIGRATIONS.length}`);
   });
-  // IMMEDIATE takes the write lock first, so two processes starting together migrate once.
+  // IMMEDIATE takes the write lock first, so two processes starting together migrate once. An
+  // up-to-date database is not written to: `gaffer status` still reads one on a full disk.
   apply.immediate();
 }

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { StorageUnavailableError } from '../../core/errors.js';
+import { GafferError, StorageUnavailableError } from '../../core/errors.js';
 import { ChangeFeed } from './change-feed.js';
 import { GroupCommit } from './group-commit.js';
 import { migrate } from './schema.js';
+import { storageError } from './storage-errors.js';
 
 export interface SqliteDatabaseOptions {
   /** How long a writer waits for another process's write lock. */
@@ -56,6 +57,8 @@ export class SqliteDatabase {
       db.pragma('busy_timeout = 0');
       return new SqliteDatabase(db, file, options.pollMs ?? 20, options.groupCommit ?? false, lockTimeoutMs);
     } catch (error) {
+      const known = storageError(error, file);
+      if (known instanceof GafferError) throw known;
       throw new StorageUnavailableError(
         `cannot open the gaffer database at ${file}: ${(error as Error).message}; check the path and its permissions, or choose another with --data / GAFFER_DATA`,
         { cause: error },
@@ -69,10 +72,10 @@ export class SqliteDatabase {
     return this.commits.write(work);
   }
 
-  /** Writes in the current group commit; resolves before the commit (see GroupCommit.writeEarly). */
-  writeEarly<T>(work: () => T): Promise<T> {
+  /** Writes in the current group commit and commits it at once (see GroupCommit.writeNow). */
+  writeNow<T>(work: () => T): Promise<T> {
     this.changes.localWrite();
-    return this.commits.writeEarly(work);
+    return this.commits.writeNow(work);
   }
 
   /** Counts an adapter that uses this connection; the last one to release it closes it. */

@@ -56,8 +56,16 @@ export class WriteTransaction {
     this.commitStatement.run();
   }
 
-  /** Undoes the open transaction, if SQLite has not already (some errors end it by themselves). */
+  /**
+   * Undoes the open transaction, if SQLite has not already (some errors end
+   * it by themselves). It is called after a failure, which its caller
+   * reports; should the rollback fail too, SQLite has ended the transaction.
+   */
   rollback(): void {
-    if (this.db.inTransaction) this.rollbackStatement.run();
+    try {
+      if (this.db.inTransaction) this.rollbackStatement.run();
+    } catch {
+      // The failure that led here is what the caller reports.
+    }
   }
 }

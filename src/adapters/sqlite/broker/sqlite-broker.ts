@@ -74,10 +74,16 @@ export class SqliteBroker implements Broker {
 
   async claim(request: ClaimRequest): Promise<Delivery[]> {
     const now = this.clock.now();
-    if (this.ops.promote.anyDue(request.queue, now)) await this.database.writeEarly(() => this.ops.promote.promote(request.queue, now));
+    // Due delayed tasks join the queue in the transaction of the claim that may take them.
+    if (this.ops.promote.anyDue(request.queue, now)) {
+      return this.database.writeNow(() => {
+        this.ops.promote.promote(request.queue, now);
+        return this.ops.claim.lease(this.ops.claim.find(request), request, now);
+      });
+    }
     const found = this.ops.claim.find(request);
     if (found.length === 0) return [];
-    return this.database.writeEarly(() => this.ops.claim.lease(found, request, now));
+    return this.database.writeNow(() => this.ops.claim.lease(found, request, now));
   }
 
   async complete(delivery: Delivery, outcome: 'succeeded' | 'cancelled'): Promise<void> {
