@@ -5,6 +5,7 @@ import { openBackend, type Backend } from '../../src/adapters/open-backend.js';
 import { GafferClient } from '../../src/client/client.js';
 import type { TaskMapOf } from '../../src/client/task-map.js';
 import type { PoolSettingsInput } from '../../src/core/pool-settings.js';
+import type { Logger } from '../../src/ports/logger.js';
 import { PoolManager } from '../../src/runtime/pool/pool-manager.js';
 import type { TaskFinishedEvent } from '../../src/runtime/pool/pool-events.js';
 import type * as fixtureTasks from '../fixtures/tasks.js';
@@ -30,7 +31,7 @@ export interface PoolHarness {
  * A pool manager in this process with real worker processes, on a fresh
  * database; drained and checked for leftover processes when the file ends.
  */
-export async function startPool(settings: PoolSettingsInput = {}, options: { data?: string; tasks?: string } = {}): Promise<PoolHarness> {
+export async function startPool(settings: PoolSettingsInput = {}, options: { data?: string; tasks?: string; logger?: Logger } = {}): Promise<PoolHarness> {
   const data = options.data ?? tempDataDir('pool');
   const backend = openBackend({ data, groupCommit: true });
   const pool = new PoolManager({
@@ -39,6 +40,7 @@ export async function startPool(settings: PoolSettingsInput = {}, options: { dat
     store: backend.store,
     settlement: backend.settlement,
     settings: { max: 2, scaleDownWindowMs: 60_000, ...settings },
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   const finished: TaskFinishedEvent[] = [];
   const workerPids = new Set<number>();

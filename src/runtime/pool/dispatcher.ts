@@ -9,6 +9,7 @@ import { cancelTasks } from '../cancellation.js';
 import type { FromWorker, RunTask } from '../ipc/messages.js';
 import type { ServiceTimeMeter } from './load-meters.js';
 import type { FinalOutcome, OutcomeRecorder } from './outcome-recorder.js';
+import { RepeatedFailureLog } from './repeated-failure-log.js';
 import type { PoolEvents } from './pool-events.js';
 import { lastOfLongestLookahead, lookaheadDepth, lookaheadRooms, shareOut, type LookaheadRoom } from './lookahead.js';
 import type { TaskCatalog } from './task-catalog.js';
@@ -58,8 +59,14 @@ export class Dispatcher {
    */
   private readonly startWrites = new Map<string, Promise<void>>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly claimFailures: RepeatedFailureLog;
 
-  constructor(private readonly deps: DispatcherDeps) {}
+  constructor(private readonly deps: DispatcherDeps) {
+    this.claimFailures = new RepeatedFailureLog(deps.logger, {
+      failed: 'could not claim tasks from the broker; retrying at every tick',
+      recovered: 'claiming tasks from the broker again',
+    });
+  }
 
   /** Claims and dispatches tasks for the workers that can take one; coalesces calls that arrive while it runs. */
   pump(): void {
@@ -238,13 +245,14 @@ export class Dispatcher {
         const wanted = free.length + ahead.reduce((sum, { room }) => sum + room, 0);
         if (wanted === 0) return;
         const deliveries = await this.claim(wanted);
+        this.claimFailures.succeeded();
         deliveries.slice(0, free.length).forEach((delivery, index) => this.dispatch(free[index]!, delivery));
         this.sendAhead(ahead, deliveries.slice(free.length));
         if (deliveries.length < free.length) this.takeBackFor(free.length - deliveries.length);
         if (deliveries.length < wanted && !this.pumpAgain) return;
       }
     } catch (error) {
-      this.deps.logger.error({ err: error }, 'could not claim tasks from the broker; retrying on the next tick');
+      this.claimFailures.failed(error);
     } finally {
       this.pumping = false;
     }

@@ -5,6 +5,7 @@ import type { Broker, Delivery } from '../../ports/broker.js';
 import type { Settlement } from '../../ports/settlement.js';
 import type { Store, TaskUpdate } from '../../ports/store.js';
 import type { WorkerOutcome } from '../ipc/messages.js';
+import type { WriteRetry } from './write-retry.js';
 
 /** How a delivery ended, as the manager saw it: the worker's answer, or what happened to the worker. */
 export type FinalOutcome =
@@ -26,19 +27,39 @@ export interface Settled {
 /**
  * Decides a delivery's fate from its outcome and the task type's settings, and
  * records it: the store first, then the broker, or both in one step where the
- * backend offers a Settlement. If recording fails the task is not acked, stays
- * leased and runs again after the lease: at least once.
+ * backend offers a Settlement. A write that fails is tried again until it
+ * lands (see WriteRetry); meanwhile the task is not acked and stays leased.
+ * Should the pool stop first, it runs again after its lease: at least once.
  */
 export class OutcomeRecorder {
   constructor(
     private readonly broker: Broker,
     private readonly store: Store,
     private readonly poolId: string,
+    private readonly retry: WriteRetry,
     private readonly settlement?: Settlement,
     private readonly random: () => number = Math.random,
   ) {}
 
-  async settle(delivery: Delivery, outcome: FinalOutcome, settings: ResolvedTaskSettings, now: number, run: RunInfo): Promise<Settled> {
+  settle(delivery: Delivery, outcome: FinalOutcome, settings: ResolvedTaskSettings, now: number, run: RunInfo): Promise<Settled> {
+    return this.retry.untilWritten(() => this.settleOnce(delivery, outcome, settings, now, run));
+  }
+
+  /** Ends a delivery as cancelled: stopped while running, or cancelled before it could start. */
+  cancelled(delivery: Delivery, now: number, workerPid?: number): Promise<Settled> {
+    return this.retry.untilWritten(() => this.cancelledOnce(delivery, now, workerPid));
+  }
+
+  /** Puts deliveries back untouched (a drain ran out of time, or they never started). */
+  release(deliveries: readonly Delivery[]): Promise<void> {
+    if (deliveries.length === 0) return Promise.resolve();
+    return this.retry.untilWritten(async () => {
+      await this.store.updateTasks(deliveries.map((delivery) => ({ ...this.base(delivery), state: 'queued' as const })));
+      await this.broker.release(deliveries);
+    });
+  }
+
+  private async settleOnce(delivery: Delivery, outcome: FinalOutcome, settings: ResolvedTaskSettings, now: number, run: RunInfo): Promise<Settled> {
     if (outcome.kind === 'succeeded') {
       // Every task passes here: one record object, built in place.
       const record = this.base(delivery, run.workerPid, 'succeeded');
@@ -51,7 +72,7 @@ export class OutcomeRecorder {
     const base = { ...this.base(delivery, run.workerPid), startedAt: run.startedAt };
     switch (outcome.kind) {
       case 'cancelled':
-        return this.cancelled(delivery, now, run.workerPid);
+        return this.cancelledOnce(delivery, now, run.workerPid);
       case 'bad_input':
         return this.dead(delivery, base, { kind: 'bad_input', code: outcome.code, message: outcome.message }, now);
       case 'failed':
@@ -76,8 +97,7 @@ export class OutcomeRecorder {
     }
   }
 
-  /** Ends a delivery as cancelled: stopped while running, or cancelled before it could start. */
-  async cancelled(delivery: Delivery, now: number, workerPid?: number): Promise<Settled> {
+  private async cancelledOnce(delivery: Delivery, now: number, workerPid?: number): Promise<Settled> {
     await this.complete(delivery, 'cancelled', { ...this.base(delivery, workerPid), state: 'cancelled', finishedAt: now });
     return { state: 'cancelled' };
   }
@@ -86,13 +106,6 @@ export class OutcomeRecorder {
     if (this.settlement) return this.settlement.complete(delivery, outcome, record);
     await this.store.updateTasks([record]);
     await this.broker.complete(delivery, outcome);
-  }
-
-  /** Puts deliveries back untouched (a drain ran out of time, or they never started). */
-  async release(deliveries: readonly Delivery[]): Promise<void> {
-    if (deliveries.length === 0) return;
-    await this.store.updateTasks(deliveries.map((delivery) => ({ ...this.base(delivery), state: 'queued' as const })));
-    await this.broker.release(deliveries);
   }
 
   private async failedAttempt(

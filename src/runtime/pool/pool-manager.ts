@@ -18,6 +18,8 @@ import { Dispatcher } from './dispatcher.js';
 import { assertPoolManagerOptions, type PoolManagerOptions } from './pool-manager-options.js';
 import { ServiceTimeMeter } from './load-meters.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
+import { RepeatedFailureLog } from './repeated-failure-log.js';
+import { WriteRetry } from './write-retry.js';
 import type { PoolEvents } from './pool-events.js';
 import { RestartGate } from './restart-gate.js';
 import { Scaler } from './scaler.js';
@@ -65,6 +67,7 @@ export class PoolManager extends EventEmitter<PoolEvents> {
   private readonly scaler: Scaler;
   private readonly gate: RestartGate;
   private readonly catalog: TaskCatalog;
+  private readonly writeRetry: WriteRetry;
   private readonly startedAt: number;
   private readonly taskStats = new TaskStatsWindow();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -85,6 +88,7 @@ export class PoolManager extends EventEmitter<PoolEvents> {
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
+    this.writeRetry = new WriteRetry(this.logger);
     this.retention = options.retention ?? DEFAULT_RETENTION;
     this.id = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
     this.startedAt = this.clock.now();
@@ -110,7 +114,8 @@ export class PoolManager extends EventEmitter<PoolEvents> {
       this.taskStats.record({ at: this.clock.now(), state: event.state, runMs: event.runMs, waitMs: event.waitMs }),
     );
     const common = { broker: this.broker, store: this.store, workers: this.workers, settings, poolId: this.id, clock: this.clock, events: this, logger: this.logger, serviceTimes };
-    this.dispatcher = new Dispatcher({ ...common, catalog: this.catalog, recorder: new OutcomeRecorder(this.broker, this.store, this.id, options.settlement) });
+    const recorder = new OutcomeRecorder(this.broker, this.store, this.id, this.writeRetry, options.settlement);
+    this.dispatcher = new Dispatcher({ ...common, catalog: this.catalog, recorder });
     this.scaler = new Scaler({ ...common, gate: this.gate, startWorker: () => this.startWorker() });
   }
 
@@ -222,6 +227,7 @@ export class PoolManager extends EventEmitter<PoolEvents> {
           'stopping without them; their tasks are not lost, unacked they are handed out again',
       );
     }
+    this.writeRetry.close();
     await settlesWithin(this.store.removePool(this.id), UNREGISTER_WAIT_MS);
     this.state = 'stopped';
     this.logger.info({}, 'pool stopped');
@@ -369,10 +375,17 @@ export class PoolManager extends EventEmitter<PoolEvents> {
   }
 
   private every(ms: number, work: () => unknown): void {
+    const failures = new RepeatedFailureLog(this.logger, {
+      failed: 'periodic pool upkeep failed; it runs again on its next turn',
+      recovered: 'periodic pool upkeep works again',
+    });
     const timer = setInterval(() => {
       Promise.resolve()
         .then(work)
-        .catch((error: unknown) => this.logger.error({ err: error }, 'periodic pool upkeep failed; it runs again on its next turn'));
+        .then(
+          () => failures.succeeded(),
+          (error: unknown) => failures.failed(error),
+        );
     }, ms);
     this.timers.push(timer);
   }
