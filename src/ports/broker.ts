@@ -67,6 +67,12 @@ export interface ClaimRequest {
    * frees up does not wait a round trip; a pull-based one ignores it.
    */
   readAhead?: number;
+  /**
+   * A worker sits idle until this claim resolves (not a top-up of tasks sent
+   * ahead): a broker that batches its writes should not make it wait for the
+   * batch.
+   */
+  urgent?: boolean;
 }
 
 export interface Delivery {

@@ -244,7 +244,7 @@ export class Dispatcher {
         const ahead = free.length === 0 ? lookaheadRooms(this.deps.workers.list(), this.depth(), this.deps.settings.maxTasksPerWorker) : [];
         const wanted = free.length + ahead.reduce((sum, { room }) => sum + room, 0);
         if (wanted === 0) return;
-        const deliveries = await this.claim(wanted);
+        const deliveries = await this.claim(wanted, free.length > 0);
         this.claimFailures.succeeded();
         deliveries.slice(0, free.length).forEach((delivery, index) => this.dispatch(free[index]!, delivery));
         this.sendAhead(ahead, deliveries.slice(free.length));
@@ -258,10 +258,11 @@ export class Dispatcher {
     }
   }
 
-  private claim(max: number): Promise<Delivery[]> {
+  private claim(max: number, urgent: boolean): Promise<Delivery[]> {
     return this.deps.broker.claim({
       queue: this.deps.settings.queue,
       max,
+      urgent,
       owner: this.deps.poolId,
       leaseMs: this.deps.settings.leaseMs,
       // Credit for the next refill of every busy worker's lookahead, so that it is at hand when asked for.

@@ -72,18 +72,25 @@ export class SqliteBroker implements Broker {
     return results;
   }
 
+  /**
+   * A claim resolves only once committed: a claim undone by a commit that
+   * failed (a full disk) would leave its task queued while a worker runs it,
+   * to be claimed and run again. An urgent claim commits at once; a top-up of
+   * the tasks sent ahead to busy workers waits for the group commit.
+   */
   async claim(request: ClaimRequest): Promise<Delivery[]> {
     const now = this.clock.now();
+    const write = <T>(work: () => T): Promise<T> => (request.urgent ? this.database.writeNow(work) : this.database.write(work));
     // Due delayed tasks join the queue in the transaction of the claim that may take them.
     if (this.ops.promote.anyDue(request.queue, now)) {
-      return this.database.writeNow(() => {
+      return write(() => {
         this.ops.promote.promote(request.queue, now);
         return this.ops.claim.lease(this.ops.claim.find(request), request, now);
       });
     }
     const found = this.ops.claim.find(request);
     if (found.length === 0) return [];
-    return this.database.writeNow(() => this.ops.claim.lease(found, request, now));
+    return write(() => this.ops.claim.lease(found, request, now));
   }
 
   async complete(delivery: Delivery, outcome: 'succeeded' | 'cancelled'): Promise<void> {
