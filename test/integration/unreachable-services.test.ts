@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { connect } from 'amqplib';
 import { openBackend } from '../../src/adapters/open-backend.js';
@@ -11,7 +13,7 @@ import { StorageUnavailableError } from '../../src/core/errors.js';
 import * as fixtureTasks from '../fixtures/tasks.js';
 import { runCli, startCliPool, type FixtureClient } from '../support/pool-harness.js';
 import { productionServices } from '../support/services.js';
-import { waitFor } from '../support/temp-data.js';
+import { sleep, tempDataDir, waitFor } from '../support/temp-data.js';
 
 /** A port that nothing listens on: one the kernel just handed out, and took back. */
 async function closedPort(): Promise<number> {
@@ -76,7 +78,7 @@ const skip =
   (redisServer.status === 0 ? false : 'redis-server is not installed: these tests start a Redis of their own');
 
 /** A Redis of the test's own on a free port, stopped at the end of the file. */
-async function privateRedis(...extraArgs: string[]): Promise<{ port: number; stop: () => void }> {
+async function privateRedis(...extraArgs: string[]): Promise<{ port: number; stop: () => void; cli: (...args: string[]) => { stdout: string } }> {
   const port = await closedPort();
   execFileSync('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', ...extraArgs], {
     stdio: 'ignore',
@@ -87,7 +89,7 @@ async function privateRedis(...extraArgs: string[]): Promise<{ port: number; sto
   const stop = () => void cli('shutdown', 'nosave');
   after(stop);
   await waitFor(() => cli('ping').stdout.trim() === 'PONG', 'the Redis of this test');
-  return { port, stop };
+  return { port, stop, cli };
 }
 
 describe('servers that refuse the login', { skip }, async () => {
@@ -136,5 +138,49 @@ describe('Redis lost under a draining pool', { skip }, async () => {
     } finally {
       await connection.close();
     }
+  });
+});
+
+describe('Redis full under a running pool', { skip }, async () => {
+  test('outcomes that Redis refuses (out of memory) wait, and are recorded once it has room: no task is lost or run twice', async () => {
+    const { port, cli } = await privateRedis('--maxmemory', '8mb', '--maxmemory-policy', 'noeviction');
+    const redisUrl = `redis://127.0.0.1:${port}`;
+    const queue = `full-redis-${randomUUID().slice(0, 6)}`;
+    after(() => services.cleanUp(`gaffer-it-${randomUUID().slice(0, 8)}:`, [queue]));
+    const runs = path.join(tempDataDir('full-redis'), 'runs.txt');
+    const ran = () => (fs.existsSync(runs) ? fs.readFileSync(runs, 'utf8').trim().split('\n').filter(Boolean) : []);
+    const backend = openBackend({ broker: services.amqpUrl, store: redisUrl });
+    const client: FixtureClient = new GafferClient({ backend });
+    after(async () => {
+      await client.close();
+      await backend.close();
+    });
+    const { child, stderr } = startCliPool(['--broker', services.amqpUrl, '--store', redisUrl, '--queue', queue, '--max', '2', '--log-level', 'info']);
+    const keys = ['a', 'b', 'c', 'd'];
+    const count = 60;
+    const handles = await client.enqueueMany(
+      Array.from({ length: count }, (_, seq) => ({ type: 'record' as const, payload: { file: runs, key: keys[seq % keys.length]!, seq, ms: 20 }, options: { key: keys[seq % keys.length]!, queue } })),
+    );
+    await waitFor(() => ran().length >= 10, 'the first tasks to run', 20_000);
+
+    // A script checks the limit only when it starts: this one takes Redis 10 MB past it, and every write after fails.
+    cli('eval', "for i = 1, 10000 do redis.call('SET', 'filler:' .. i, string.rep('x', 1000)) end", '0');
+    await sleep(1000);
+    const stalledAt = ran().length;
+    await sleep(1000);
+    assert.equal(ran().length, stalledAt, 'no task starts while Redis refuses writes');
+    assert.ok(stalledAt < count);
+    cli('config', 'set', 'maxmemory', '0');
+
+    const results = await Promise.all(handles.map((handle) => handle.result({ timeoutMs: 30_000 })));
+    assert.deepEqual(results, Array.from({ length: count }, (_, seq) => seq));
+    const seqs = ran().map((line) => Number(line.split(' ')[1]));
+    assert.equal(seqs.length, count, 'each task ran once');
+    assert.equal(new Set(seqs).size, count);
+    assert.match(stderr(), /OOM command not allowed.*"msg":"could not record what became of a task; retrying/);
+    assert.match(stderr(), /recorded every task outcome that had to wait/);
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0);
   });
 });
