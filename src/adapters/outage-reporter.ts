@@ -1,8 +1,10 @@
 /** A connection that was up and went down, or came back. */
 export interface ConnectionChange {
   up: boolean;
-  /** Why it went down, where the driver said. */
+  /** Why it went down (or is blocked), where the server or the driver said. */
   reason?: string;
+  /** Up, but the server refuses to take writes until an alarm lifts (true), or takes them again (false). */
+  blocked?: boolean;
 }
 
 /**

@@ -23,6 +23,9 @@ export interface SessionChannels {
 interface SessionEvents {
   up: [SessionChannels];
   down: [Error | undefined];
+  /** RabbitMQ stopped reading from the connection until an alarm lifts (low on disk space or memory): publishes wait. */
+  blocked: [string];
+  unblocked: [];
 }
 
 const MIN_BACKOFF_MS = 100;
@@ -47,6 +50,7 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
   private readonly waiters = new Set<(error: Error) => void>();
   /** Ends the connect loop's wait between two attempts early (close). */
   private wakeConnectLoop: (() => void) | undefined;
+  private blockedFor: string | undefined;
 
   constructor(private readonly url: string) {
     super();
@@ -58,6 +62,49 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
 
   get current(): SessionChannels | undefined {
     return this.channels;
+  }
+
+  /** Why RabbitMQ blocks this connection, while it does. */
+  get blocked(): string | undefined {
+    return this.blockedFor;
+  }
+
+  /**
+   * A promise that fails once this connection has stayed blocked for
+   * `limitMs` (counted from the block, or from now if it is blocked
+   * already), for a caller that must not wait for an alarm to lift; stop()
+   * when the wait is over.
+   */
+  blockedLimit(limitMs: number): { exceeded: Promise<never>; stop(): void } {
+    let timer: NodeJS.Timeout | undefined;
+    let fail: (error: Error) => void = () => {};
+    const exceeded = new Promise<never>((_, reject) => (fail = reject));
+    const arm = () => {
+      timer ??= setTimeout(() => {
+        fail(
+          new StorageUnavailableError(
+            `RabbitMQ at ${redactUrl(this.url)} has blocked publishing for ${limitMs / 1000} s (${this.blockedFor ?? 'an alarm'}): ` +
+              'nothing was confirmed, though what was sent may still be enqueued once the alarm lifts; free disk space or memory on the ' +
+              'RabbitMQ server (rabbitmqctl status lists its alarms), then enqueue again with the same ids: enqueueing an id twice enqueues it once',
+          ),
+        );
+      }, limitMs);
+    };
+    const disarm = () => {
+      clearTimeout(timer);
+      timer = undefined;
+    };
+    this.on('blocked', arm);
+    this.on('unblocked', disarm);
+    if (this.blockedFor !== undefined) arm();
+    return {
+      exceeded,
+      stop: () => {
+        disarm();
+        this.off('blocked', arm);
+        this.off('unblocked', disarm);
+      },
+    };
   }
 
   /** The live channels, connecting first if needed; fails after `timeoutMs` without RabbitMQ, or once the session is closed. */
@@ -145,6 +192,12 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
     const channels = this.channels;
     this.model = undefined;
     this.channels = undefined;
+    if (model && this.blockedFor !== undefined) {
+      // RabbitMQ reads nothing from a blocked connection, not even its close: a close would wait as long as the alarm
+      // lasts. amqplib has no forced close, so its socket goes; RabbitMQ requeues what was unacked on it.
+      (model as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      return;
+    }
     if (channels) {
       // Acks still in their window go first. Closing their channel before the connection makes RabbitMQ read them:
       // a channel's frames are handled in order, but a connection's close can overtake them.
@@ -175,6 +228,14 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
         this.channels = { publisher, consumer, acks: new ChannelAcks(consumer), generation: this.generation };
         this.backoffMs = MIN_BACKOFF_MS;
         const lost = (error?: Error) => this.onLost(model, error);
+        model.on('blocked', (reason: string) => {
+          this.blockedFor = reason;
+          this.emit('blocked', reason);
+        });
+        model.on('unblocked', () => {
+          this.blockedFor = undefined;
+          this.emit('unblocked');
+        });
         model.on('close', lost);
         model.on('error', lost);
         publisher.on('close', () => lost(new Error('the publishing channel closed')));
@@ -208,6 +269,11 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
     this.channels = undefined;
     this.checks = undefined;
     this.lastError = error;
+    if (this.blockedFor !== undefined) {
+      // A new connection starts unblocked; RabbitMQ says again if the alarm still holds.
+      this.blockedFor = undefined;
+      this.emit('unblocked');
+    }
     void model.close().catch(() => {});
     this.emit('down', error);
     this.start();

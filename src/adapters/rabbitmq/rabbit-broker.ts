@@ -77,14 +77,25 @@ export class RabbitBroker implements Broker {
     const unique = [...first.values()];
     const states = await this.ledger.register(unique);
     const stateOf = new Map(unique.map((task, index) => [task.id, states[index]!]));
-    // 'pending': a publish that was never confirmed (its producer died); publishing again is safe.
+    // 'pending': a publish that was never confirmed (its producer died, or gave up); publishing again is safe, and
+    // creates the task as far as anyone was told.
     const toPublish = unique.filter((task) => stateOf.get(task.id) === 'new' || stateOf.get(task.id) === 'pending');
     const now = this.clock.now();
-    await Promise.all(toPublish.map((task) => this.publisher.publishTask(task, { attempts: 0, deaths: 0, dueAt: task.runAt ?? now }, now)));
+    // A producer is told when RabbitMQ blocks it (an alarm), instead of waiting for as long as the alarm lasts.
+    const blocked = this.session.blockedLimit(ENQUEUE_BLOCKED_LIMIT_MS);
+    try {
+      await Promise.race([
+        Promise.all(toPublish.map((task) => this.publisher.publishTask(task, { attempts: 0, deaths: 0, dueAt: task.runAt ?? now }, now))),
+        blocked.exceeded,
+      ]);
+    } finally {
+      blocked.stop();
+    }
     await this.ledger.markQueued(toPublish);
+    const published = new Set(toPublish.map((task) => task.id));
     const created = new Set<string>();
     return tasks.map((task) => {
-      const isNew = stateOf.get(task.id) === 'new' && !created.has(task.id);
+      const isNew = published.has(task.id) && !created.has(task.id);
       if (isNew) created.add(task.id);
       return { id: task.id, created: isNew };
     });
@@ -236,16 +247,27 @@ export class RabbitBroker implements Broker {
     return () => this.changes.off('change', listener);
   }
 
-  /** Calls back when the connection to RabbitMQ is lost after being up, and when it is back (see outageReporter); returns the unsubscribe. */
+  /**
+   * Calls back when the connection to RabbitMQ is lost after being up, and
+   * when it is back (see outageReporter); and when RabbitMQ blocks it (an
+   * alarm: low on disk space or memory) and lifts the block. Returns the
+   * unsubscribe.
+   */
   watchConnection(listener: (change: ConnectionChange) => void): () => void {
     const outages = outageReporter(listener, this.session.current !== undefined);
     const onUp = () => outages.connected();
     const onDown = (error: Error | undefined) => outages.disconnected(error?.message);
+    const onBlocked = (reason: string) => listener({ up: true, blocked: true, reason });
+    const onUnblocked = () => listener({ up: true, blocked: false });
     this.session.on('up', onUp);
     this.session.on('down', onDown);
+    this.session.on('blocked', onBlocked);
+    this.session.on('unblocked', onUnblocked);
     return () => {
       this.session.off('up', onUp);
       this.session.off('down', onDown);
+      this.session.off('blocked', onBlocked);
+      this.session.off('unblocked', onUnblocked);
     };
   }
 
@@ -317,3 +339,11 @@ function generationOf(delivery: Delivery): number {
 
 /** A requeued task keeps its key's lease this much longer than its delay, for some pool to claim it again. */
 const LEASE_AFTER_REQUEUE_MS = 30_000;
+
+/**
+ * How long an enqueue waits while RabbitMQ blocks publishing (a disk or
+ * memory alarm) before it fails: as long as a client waits for a server that
+ * is down (connectTimeoutMs' default). A pool's own publishes (retries, dead
+ * letters) wait for the alarm to lift instead.
+ */
+export const ENQUEUE_BLOCKED_LIMIT_MS = 10_000;
