@@ -85,7 +85,7 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
           new StorageUnavailableError(
             `RabbitMQ at ${redactUrl(this.url)} has blocked publishing for ${limitMs / 1000} s (${this.blockedFor ?? 'an alarm'}): ` +
               'nothing was confirmed, though what was sent may still be enqueued once the alarm lifts; free disk space or memory on the ' +
-              'RabbitMQ server (rabbitmqctl status lists its alarms), then enqueue again with the same ids: enqueueing an id twice enqueues it once',
+              'RabbitMQ server (rabbitmqctl status lists its alarms), then enqueue again with the same ids: a pool runs one copy of each',
           ),
         );
       }, limitMs);

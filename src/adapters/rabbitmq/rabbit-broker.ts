@@ -77,8 +77,8 @@ export class RabbitBroker implements Broker {
     const unique = [...first.values()];
     const states = await this.ledger.register(unique);
     const stateOf = new Map(unique.map((task, index) => [task.id, states[index]!]));
-    // 'pending': a publish that was never confirmed (its producer died, or gave up); publishing again is safe, and
-    // creates the task as far as anyone was told.
+    // 'pending': a publish that was never confirmed (its producer died or gave up, or is enqueueing it now); publishing
+    // again is safe (claims drop the duplicate), but the id was taken first by that producer: not created here.
     const toPublish = unique.filter((task) => stateOf.get(task.id) === 'new' || stateOf.get(task.id) === 'pending');
     const now = this.clock.now();
     // A producer is told when RabbitMQ blocks it (an alarm), instead of waiting for as long as the alarm lasts.
@@ -92,10 +92,9 @@ export class RabbitBroker implements Broker {
       blocked.stop();
     }
     await this.ledger.markQueued(toPublish);
-    const published = new Set(toPublish.map((task) => task.id));
     const created = new Set<string>();
     return tasks.map((task) => {
-      const isNew = published.has(task.id) && !created.has(task.id);
+      const isNew = stateOf.get(task.id) === 'new' && !created.has(task.id);
       if (isNew) created.add(task.id);
       return { id: task.id, created: isNew };
     });
