@@ -50,7 +50,10 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
   private readonly waiters = new Set<(error: Error) => void>();
   /** Ends the connect loop's wait between two attempts early (close). */
   private wakeConnectLoop: (() => void) | undefined;
+  /** Why RabbitMQ blocks this connection, while it does. */
   private blockedFor: string | undefined;
+  /** Calls in blockedLimit(): a set, not listeners, so that any number of enqueues can wait at once. */
+  private readonly blockWatchers = new Set<{ arm(): void; disarm(): void }>();
 
   constructor(private readonly url: string) {
     super();
@@ -62,11 +65,6 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
 
   get current(): SessionChannels | undefined {
     return this.channels;
-  }
-
-  /** Why RabbitMQ blocks this connection, while it does. */
-  get blocked(): string | undefined {
-    return this.blockedFor;
   }
 
   /**
@@ -94,15 +92,14 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
       clearTimeout(timer);
       timer = undefined;
     };
-    this.on('blocked', arm);
-    this.on('unblocked', disarm);
+    const watcher = { arm, disarm };
+    this.blockWatchers.add(watcher);
     if (this.blockedFor !== undefined) arm();
     return {
       exceeded,
       stop: () => {
         disarm();
-        this.off('blocked', arm);
-        this.off('unblocked', disarm);
+        this.blockWatchers.delete(watcher);
       },
     };
   }
@@ -194,8 +191,11 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
     this.channels = undefined;
     if (model && this.blockedFor !== undefined) {
       // RabbitMQ reads nothing from a blocked connection, not even its close: a close would wait as long as the alarm
-      // lasts. amqplib has no forced close, so its socket goes; RabbitMQ requeues what was unacked on it.
-      (model as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      // lasts. amqplib has no forced close, so its socket goes, with an error: amqplib then ends the connection and its
+      // heartbeat timer (a bare destroy left the process alive for minutes). RabbitMQ requeues what was unacked on it.
+      (model as unknown as { connection: { stream: { destroy(error: Error): void } } }).connection.stream.destroy(
+        new Error('closed while RabbitMQ blocked it, without waiting for its alarm to lift'),
+      );
       return;
     }
     if (channels) {
@@ -228,14 +228,8 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
         this.channels = { publisher, consumer, acks: new ChannelAcks(consumer), generation: this.generation };
         this.backoffMs = MIN_BACKOFF_MS;
         const lost = (error?: Error) => this.onLost(model, error);
-        model.on('blocked', (reason: string) => {
-          this.blockedFor = reason;
-          this.emit('blocked', reason);
-        });
-        model.on('unblocked', () => {
-          this.blockedFor = undefined;
-          this.emit('unblocked');
-        });
+        model.on('blocked', (reason: string) => this.setBlocked(reason));
+        model.on('unblocked', () => this.setBlocked(undefined));
         model.on('close', lost);
         model.on('error', lost);
         publisher.on('close', () => lost(new Error('the publishing channel closed')));
@@ -259,6 +253,17 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
     }
   }
 
+  private setBlocked(reason: string | undefined): void {
+    if (reason === this.blockedFor) return;
+    this.blockedFor = reason;
+    for (const watcher of this.blockWatchers) {
+      if (reason === undefined) watcher.disarm();
+      else watcher.arm();
+    }
+    if (reason === undefined) this.emit('unblocked');
+    else this.emit('blocked', reason);
+  }
+
   private closedError(): StorageUnavailableError {
     return new StorageUnavailableError(`the connection to RabbitMQ at ${redactUrl(this.url)} was closed by this process; nothing more can be sent on it`);
   }
@@ -269,11 +274,8 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
     this.channels = undefined;
     this.checks = undefined;
     this.lastError = error;
-    if (this.blockedFor !== undefined) {
-      // A new connection starts unblocked; RabbitMQ says again if the alarm still holds.
-      this.blockedFor = undefined;
-      this.emit('unblocked');
-    }
+    // A new connection starts unblocked; RabbitMQ says again if the alarm still holds.
+    this.setBlocked(undefined);
     void model.close().catch(() => {});
     this.emit('down', error);
     this.start();
