@@ -11,8 +11,9 @@ export const RETRY_DELAYS_MS: readonly number[] = [100, 250, 500, 1000, 2000, 50
  * task it holds, so such a write given up while the pool lives would leave
  * its task leased, and run by no one, until the pool stops; and an outcome
  * is worth the wait, since a task run again is done twice. Failures are
- * logged as one (see RepeatedFailureLog), however many writes wait. Closing (the pool stopped) ends the waiting: those tasks stay
- * leased, and the next pool runs them once their leases run out.
+ * logged as one (see RepeatedFailureLog), however many writes wait.
+ * Closing (the pool stopped) ends the waiting: those tasks stay leased, and
+ * the next pool runs them once their leases run out.
  */
 export class WriteRetry {
   private readonly closing = new AbortController();
