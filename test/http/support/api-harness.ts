@@ -3,9 +3,9 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { openBackend, type Backend } from '../../../src/adapters/open-backend.js';
 import { GafferClient } from '../../../src/client/client.js';
 import type { DeadReason } from '../../../src/core/task-record.js';
-import type { Logger } from '../../../src/ports/logger.js';
 import type { PoolManager } from '../../../src/runtime/pool/pool-manager.js';
 import { buildHttpApp } from '../../../src/http/server.js';
+import { recordingLogger } from '../../support/recording-logger.js';
 import { tempDataDir } from '../../support/temp-data.js';
 
 export const TOKEN = 'test-token-3f9a';
@@ -34,9 +34,7 @@ export interface ApiOptions {
  */
 export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
   const backend = options.backend ?? openBackend({ data: tempDataDir('api') });
-  const logs: string[] = [];
-  const record = (level: string) => (fields: object, message: string) => void logs.push(JSON.stringify({ level, message, ...fields }));
-  const logger: Logger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+  const { logger, lines } = recordingLogger();
   const token = options.token === undefined ? TOKEN : (options.token ?? undefined);
   const app = await buildHttpApp({
     ...(token === undefined ? {} : { token }),
@@ -49,7 +47,9 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
   return {
     app,
     backend,
-    logs,
+    get logs() {
+      return lines.map(({ level, message, fields }) => JSON.stringify({ level, message, ...fields }));
+    },
     get: (url) => app.inject({ method: 'GET', url }),
     write: (method, url, payload) =>
       app.inject({
