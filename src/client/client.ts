@@ -96,8 +96,10 @@ export class GafferClient<Map extends Record<string, AnyTaskType> = UntypedTaskM
     const envelopes = entries.map((entry) => this.envelope(entry.type, entry.payload, entry.options, now, extra.race === true));
     await this.ready();
     const results = await this.broker.enqueue(envelopes);
-    const created = envelopes.filter((_, index) => results[index]!.created);
-    if (created.length > 0) await this.store.recordEnqueued(created.map(queuedRecordFor));
+    // A resent task was never recorded: its first enqueue failed before the record, or is still under way (and
+    // recordEnqueued keeps whichever record comes first).
+    const queued = envelopes.filter((_, index) => results[index]!.created || results[index]!.resent);
+    if (queued.length > 0) await this.store.recordEnqueued(queued.map(queuedRecordFor));
     return results.map((result) => new TaskHandle<ResultOf<Map[Name]>>(result.id, result.created, this.store, (id) => this.cancel(id)));
   }
 

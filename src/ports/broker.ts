@@ -54,6 +54,12 @@ export type BrokerChange = 'tasks' | 'cancellations';
 export interface EnqueueResult {
   id: string;
   created: boolean;
+  /**
+   * The id was taken before, by an enqueue whose task never reached its
+   * queue for sure (a publish never confirmed), and this call put it there:
+   * not created here, but its record is the caller's to write.
+   */
+  resent?: true;
 }
 
 export interface ClaimRequest {

@@ -80,9 +80,11 @@ test('an enqueue that RabbitMQ blocks (disk alarm) fails after a while, saying w
   try {
     const handle = await second.client.enqueue('record', payload, { id, queue });
     assert.equal(handle.created, false, 'the id was taken by the first try, whose publish is unconfirmed: it is published again, not created twice');
+    assert.equal((await handle.status()).state, 'queued', 'the task is recorded before any pool runs it');
     // The blocked publish may have landed once the alarm lifted: then RabbitMQ holds two copies, and claims drop one.
     await pool.start();
-    await waitFor(async () => (await second.client.getTask(id))?.state === 'succeeded', 'the task to succeed', 20_000);
+    await handle.result({ timeoutMs: 20_000 });
+    assert.equal((await handle.status()).state, 'succeeded');
     await sleep(500);
     assert.equal(fs.readFileSync(runs, 'utf8').trim().split('\n').length, 1, 'the task ran once');
     const [stats] = await second.backend.broker.stats([queue]);

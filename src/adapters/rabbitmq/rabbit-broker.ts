@@ -92,11 +92,12 @@ export class RabbitBroker implements Broker {
       blocked.stop();
     }
     await this.ledger.markQueued(toPublish);
-    const created = new Set<string>();
+    const answered = new Set<string>();
     return tasks.map((task) => {
-      const isNew = stateOf.get(task.id) === 'new' && !created.has(task.id);
-      if (isNew) created.add(task.id);
-      return { id: task.id, created: isNew };
+      const first = !answered.has(task.id);
+      answered.add(task.id);
+      if (first && stateOf.get(task.id) === 'pending') return { id: task.id, created: false, resent: true };
+      return { id: task.id, created: first && stateOf.get(task.id) === 'new' };
     });
   }
 
