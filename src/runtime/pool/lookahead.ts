@@ -9,7 +9,7 @@ import type { WorkerHandle } from './worker-handle.js';
 export const LOOKAHEAD_BELOW_MS = 100;
 
 /** The most tasks a worker is sent ahead, however short they are. */
-export const MAX_LOOKAHEAD = 64;
+export const MAX_LOOKAHEAD = 256;
 
 /**
  * How many tasks each busy worker is sent ahead: enough to cover the pool's
