@@ -75,7 +75,8 @@ export class GafferClient<Map extends Record<string, AnyTaskType> = UntypedTaskM
 
   /**
    * Enqueues one task. With an `id` that exists already, nothing is enqueued
-   * and the handle follows the existing task (`handle.created` is false).
+   * and the handle follows the existing task (`handle.created` is false). On
+   * RabbitMQ, an id whose first enqueue was never confirmed is published again.
    */
   async enqueue<Name extends keyof Map & string>(
     type: Name,
