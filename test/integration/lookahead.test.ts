@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { PoolSettingsInput } from '../../src/index.js';
+import { LOOKAHEAD_MAX_PAYLOAD } from '../../src/runtime/pool/lookahead.js';
 import { startPool } from '../support/pool-harness.js';
 import { waitFor } from '../support/temp-data.js';
 
@@ -76,5 +77,25 @@ describe('deep lookahead of very short tasks', async () => {
     assert.equal(byWorker.size, 2, `tasks per worker: ${JSON.stringify([...byWorker])}`);
     for (const count of byWorker.values()) assert.ok(count > 300, `tasks per worker: ${JSON.stringify([...byWorker])}`);
     assert.equal(pool.snapshot().workers.length, 2);
+  });
+});
+
+describe('lookahead of quick tasks with big payloads', async () => {
+  const { client } = await startPool({ min: 2, max: 2 });
+
+  test('behind a synchronous long task, only the few that fit the payload bound wait', async () => {
+    const big = 'x'.repeat(900_000);
+    // Quick tasks on average, with big payloads: by time alone, each busy worker would get up to MAX_LOOKAHEAD.
+    const warmup = await client.enqueueMany(Array.from({ length: 30 }, () => ({ type: 'noop' as const, payload: big })));
+    await Promise.all(warmup.map((handle) => handle.result({ timeoutMs: 20_000 })));
+    const long = await client.enqueue('spin', { ms: 1500 });
+    await waitFor(async () => (await long.status()).state === 'running', 'the long task to start');
+    const startedAt = Date.now();
+    const quick = await client.enqueueMany(Array.from({ length: 20 }, () => ({ type: 'noop' as const, payload: big })));
+    const doneAfter = await Promise.all(quick.map(async (handle) => (await handle.result({ timeoutMs: 20_000 }), Date.now() - startedAt)));
+    await long.result({ timeoutMs: 10_000 });
+    // 4 MiB of payload ahead: four tasks of 900 kB.
+    const waited = doneAfter.filter((ms) => ms >= 1000);
+    assert.ok(waited.length <= Math.floor(LOOKAHEAD_MAX_PAYLOAD / 900_000), `quick tasks done after ${doneAfter.join(', ')} ms`);
   });
 });

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { ArrivalMeter, ServiceTimeMeter } from '../../src/runtime/pool/load-meters.js';
+import { ArrivalMeter, RecentMean } from '../../src/runtime/pool/load-meters.js';
 
 const WINDOW = 1000;
 const TICK = 100;
@@ -60,38 +60,38 @@ describe('ArrivalMeter', () => {
   });
 });
 
-describe('ServiceTimeMeter', () => {
+describe('RecentMean', () => {
   test('has no mean before any task finished', () => {
-    assert.equal(new ServiceTimeMeter().meanMs(), null);
+    assert.equal(new RecentMean().mean(), null);
   });
 
   test('is the mean of what it recorded while not full', () => {
-    const meter = new ServiceTimeMeter(5);
+    const meter = new RecentMean(5);
     for (const ms of [10, 20, 60]) meter.record(ms);
-    assert.equal(meter.meanMs(), 30);
+    assert.equal(meter.mean(), 30);
   });
 
   test('keeps only the last N samples, replacing the oldest first', () => {
-    const meter = new ServiceTimeMeter(3);
+    const meter = new RecentMean(3);
     const means: Array<number | null> = [];
     for (const ms of [1, 2, 3, 4, 5, 100, 100, 100]) {
       meter.record(ms);
-      means.push(meter.meanMs());
+      means.push(meter.mean());
     }
     assert.deepEqual(means, [1, 1.5, 2, 3, 4, 109 / 3, 205 / 3, 100]);
   });
 
   test('defaults to the last 100 samples', () => {
-    const meter = new ServiceTimeMeter();
+    const meter = new RecentMean();
     for (let i = 0; i < 100; i++) meter.record(1000);
     for (let i = 0; i < 100; i++) meter.record(10);
-    assert.equal(meter.meanMs(), 10);
+    assert.equal(meter.mean(), 10);
   });
 
   test('stays exact over many wraps of the ring', () => {
-    const meter = new ServiceTimeMeter(4);
+    const meter = new RecentMean(4);
     for (let i = 0; i < 10_003; i++) meter.record(i % 7);
     const last = [9999, 10_000, 10_001, 10_002].map((i) => i % 7);
-    assert.equal(meter.meanMs(), last.reduce((a, b) => a + b) / 4);
+    assert.equal(meter.mean(), last.reduce((a, b) => a + b) / 4);
   });
 });

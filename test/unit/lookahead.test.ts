@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Delivery } from '../../src/ports/broker.js';
 import type { WorkerChannel } from '../../src/ports/worker-driver.js';
-import { lastOfLongestLookahead, LOOKAHEAD_BELOW_MS, lookaheadDepth, lookaheadRooms, MAX_LOOKAHEAD, shareOut } from '../../src/runtime/pool/lookahead.js';
+import { lastOfLongestLookahead, LOOKAHEAD_BELOW_MS, LOOKAHEAD_MAX_PAYLOAD, lookaheadDepth, lookaheadRooms, MAX_LOOKAHEAD, shareOut } from '../../src/runtime/pool/lookahead.js';
 import { WorkerHandle, type Assignment } from '../../src/runtime/pool/worker-handle.js';
 
 describe('lookaheadDepth', () => {
@@ -19,6 +19,17 @@ describe('lookaheadDepth', () => {
   ];
   for (const { meanMs, lookaheadMs, depth, why } of cases) {
     test(`mean ${meanMs} ms, budget ${lookaheadMs} ms → ${depth} (${why})`, () => assert.equal(lookaheadDepth(meanMs, lookaheadMs), depth));
+  }
+
+  const bySize: Array<{ meanPayload: number | null; depth: number; why: string }> = [
+    { meanPayload: null, depth: MAX_LOOKAHEAD, why: 'no payload seen yet: time alone decides' },
+    { meanPayload: 200, depth: MAX_LOOKAHEAD, why: 'small payloads: time alone decides' },
+    { meanPayload: LOOKAHEAD_MAX_PAYLOAD / 16, depth: 16, why: 'big payloads: as many as fit the payload bound' },
+    { meanPayload: 1024 * 1024, depth: 4, why: 'payloads at the default size limit' },
+    { meanPayload: LOOKAHEAD_MAX_PAYLOAD * 2, depth: 1, why: 'still at least one' },
+  ];
+  for (const { meanPayload, depth, why } of bySize) {
+    test(`tiny tasks with a mean payload of ${meanPayload} characters → ${depth} (${why})`, () => assert.equal(lookaheadDepth(0.01, 15, meanPayload), depth));
   }
 });
 

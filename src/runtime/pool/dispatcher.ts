@@ -7,7 +7,7 @@ import type { Store, TaskUpdate } from '../../ports/store.js';
 import type { WorkerExit } from '../../ports/worker-driver.js';
 import { cancelTasks } from '../cancellation.js';
 import type { FromWorker, RunTask } from '../ipc/messages.js';
-import type { ServiceTimeMeter } from './load-meters.js';
+import { RecentMean } from './load-meters.js';
 import type { FinalOutcome, OutcomeRecorder } from './outcome-recorder.js';
 import { RepeatedFailureLog } from './repeated-failure-log.js';
 import type { PoolEvents } from './pool-events.js';
@@ -26,7 +26,7 @@ export interface DispatcherDeps {
   poolId: string;
   clock: Clock;
   events: EventEmitter<PoolEvents>;
-  serviceTimes: ServiceTimeMeter;
+  serviceTimes: RecentMean;
   logger: Logger;
 }
 
@@ -60,6 +60,8 @@ export class Dispatcher {
   private readonly startWrites = new Map<string, Promise<void>>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly claimFailures: RepeatedFailureLog;
+  /** Of the tasks handed to workers: bounds the lookahead of tasks with big payloads (see lookaheadDepth). */
+  private readonly payloadSizes = new RecentMean();
 
   constructor(private readonly deps: DispatcherDeps) {
     this.claimFailures = new RepeatedFailureLog(deps.logger, {
@@ -271,7 +273,7 @@ export class Dispatcher {
   }
 
   private depth(): number {
-    return lookaheadDepth(this.deps.serviceTimes.meanMs(), this.deps.settings.lookaheadMs);
+    return lookaheadDepth(this.deps.serviceTimes.mean(), this.deps.settings.lookaheadMs, this.payloadSizes.mean());
   }
 
   /** Idle workers found the queue empty: ask back, for each, a task from the longest lookahead. */
@@ -332,6 +334,7 @@ export class Dispatcher {
         this.pumpAgain = true;
         continue;
       }
+      this.payloadSizes.record(delivery.envelope.payload.length);
       assignments.push({
         delivery,
         settings: this.deps.catalog.settingsFor(delivery.envelope.type),

@@ -1,6 +1,6 @@
 /**
  * The two rates the policy needs beyond counts: how fast tasks arrive, and
- * how long they take.
+ * how long they take (a RecentMean of run times).
  */
 
 /**
@@ -24,26 +24,26 @@ export class ArrivalMeter {
   }
 }
 
-/** Mean run time of the last `size` tasks. */
-export class ServiceTimeMeter {
+/** The mean of the last `size` values: the tasks' run times, the sizes of their payloads. */
+export class RecentMean {
   private readonly samples: number[] = [];
   private next = 0;
   private sum = 0;
 
   constructor(private readonly size = 100) {}
 
-  record(ms: number): void {
+  record(value: number): void {
     if (this.samples.length < this.size) {
-      this.samples.push(ms);
+      this.samples.push(value);
     } else {
       this.sum -= this.samples[this.next]!;
-      this.samples[this.next] = ms;
+      this.samples[this.next] = value;
       this.next = (this.next + 1) % this.size;
     }
-    this.sum += ms;
+    this.sum += value;
   }
 
-  meanMs(): number | null {
+  mean(): number | null {
     return this.samples.length === 0 ? null : this.sum / this.samples.length;
   }
 }

@@ -12,13 +12,23 @@ export const LOOKAHEAD_BELOW_MS = 100;
 export const MAX_LOOKAHEAD = 256;
 
 /**
- * How many tasks each busy worker is sent ahead: enough to cover the pool's
- * lookaheadMs of their mean run time, at least one, at most MAX_LOOKAHEAD;
- * none for long tasks, before a mean is known, or with lookaheadMs 0.
+ * The payload a worker is sent ahead, on average, in characters of JSON: a
+ * handler that ignores a big payload is quick, yet each of its tasks is
+ * copied to the worker, and the tasks sent ahead travel in one message.
  */
-export function lookaheadDepth(meanMs: number | null, lookaheadMs: number): number {
+export const LOOKAHEAD_MAX_PAYLOAD = 4 * 1024 * 1024;
+
+/**
+ * How many tasks each busy worker is sent ahead: enough to cover the pool's
+ * lookaheadMs of their mean run time, at least one, at most MAX_LOOKAHEAD and
+ * LOOKAHEAD_MAX_PAYLOAD of their mean payload; none for long tasks, before a
+ * mean is known, or with lookaheadMs 0.
+ */
+export function lookaheadDepth(meanMs: number | null, lookaheadMs: number, meanPayload: number | null = null): number {
   if (meanMs === null || meanMs >= LOOKAHEAD_BELOW_MS || lookaheadMs === 0) return 0;
-  return meanMs <= 0 ? MAX_LOOKAHEAD : Math.min(MAX_LOOKAHEAD, Math.max(1, Math.floor(lookaheadMs / meanMs)));
+  const byTime = meanMs <= 0 ? MAX_LOOKAHEAD : Math.floor(lookaheadMs / meanMs);
+  const byPayload = meanPayload && meanPayload > 0 ? Math.floor(LOOKAHEAD_MAX_PAYLOAD / meanPayload) : MAX_LOOKAHEAD;
+  return Math.max(1, Math.min(MAX_LOOKAHEAD, byTime, byPayload));
 }
 
 export interface LookaheadRoom {

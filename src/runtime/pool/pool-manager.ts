@@ -16,7 +16,7 @@ import { settlesWithin } from '../settles-within.js';
 import { reapDeadLocalPools } from './dead-pool-reaper.js';
 import { Dispatcher } from './dispatcher.js';
 import { assertPoolManagerOptions, type PoolManagerOptions } from './pool-manager-options.js';
-import { ServiceTimeMeter } from './load-meters.js';
+import { RecentMean } from './load-meters.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { RepeatedFailureLog } from './repeated-failure-log.js';
 import { WriteRetry } from './write-retry.js';
@@ -109,7 +109,7 @@ export class PoolManager extends EventEmitter<PoolEvents> {
       this.clock,
       { onMessage: (handle, message) => this.onWorkerMessage(handle, message), onExit: (handle, exit) => this.onWorkerExit(handle, exit) },
     );
-    const serviceTimes = new ServiceTimeMeter();
+    const serviceTimes = new RecentMean();
     this.on('task-finished', (event) =>
       this.taskStats.record({ at: this.clock.now(), state: event.state, runMs: event.runMs, waitMs: event.waitMs }),
     );

@@ -5,7 +5,7 @@ import type { Broker, QueueStats } from '../../ports/broker.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { DecisionRecord, Store } from '../../ports/store.js';
-import { ArrivalMeter, type ServiceTimeMeter } from './load-meters.js';
+import { ArrivalMeter, type RecentMean } from './load-meters.js';
 import type { PoolEvents } from './pool-events.js';
 import type { RestartGate } from './restart-gate.js';
 import type { WorkerSet } from './worker-set.js';
@@ -15,7 +15,7 @@ export interface ScalerDeps {
   store: Store;
   workers: WorkerSet;
   gate: RestartGate;
-  serviceTimes: ServiceTimeMeter;
+  serviceTimes: RecentMean;
   settings: PoolSettings;
   poolId: string;
   clock: Clock;
@@ -136,7 +136,7 @@ export class Scaler {
       running: workers.busyCount(),
       workers: workers.liveCount(),
       arrivalRate: this.paused ? 0 : this.arrivalRate,
-      serviceMs: this.deps.serviceTimes.meanMs(),
+      serviceMs: this.deps.serviceTimes.mean(),
     };
     const decision = decide(observation, { ...settings, ...this.limits }, this.memory);
     this.memory = decision.memory;
