@@ -8,7 +8,10 @@ import type { Retention } from './store.js';
  * out these promises case by case.
  */
 export interface Broker {
-  /** Idempotent by task id: a known id is not enqueued again (`created: false`), unless its first enqueue may never have reached the queue (`resent`). */
+  /**
+   * Idempotent by task id: a known id is not enqueued again (`created:
+   * false`), unless its first enqueue may never have reached the queue (`resent`).
+   */
   enqueue(tasks: readonly TaskEnvelope[]): Promise<EnqueueResult[]>;
   /**
    * Hands out up to `max` tasks that may start now, leased to `owner`: FIFO per
