@@ -29,7 +29,8 @@ const poolSettingsSchema = z
     /**
      * How much work each busy worker is sent ahead when tasks are short (under
      * 100 ms on average): enough tasks to cover this much of their mean run
-     * time, at least one, at most 64. 0: no lookahead, a task is sent only to
+     * time, at least one, at most 256 and no more than fit in 4 MiB of
+     * payload (see lookaheadDepth). 0: no lookahead, a task is sent only to
      * an idle worker. 15 ms: against 5, tasks of 2 ms left a core idle
      * 0.42 ms a task instead of 0.49 (median of 9 bench runs each), and
      * tasks of 15 ms or more still get one.
