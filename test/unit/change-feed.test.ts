@@ -60,7 +60,7 @@ test('a connection that turns busy (it polls) and quiet again (it watches again)
   let woken = 0;
   feed.subscribe('tasks', () => woken++);
 
-  for (let n = 0; n < 5; n++) {
+  for (let n = 0; n < 20; n++) {
     feed.localWrite();
     mine.prepare('INSERT INTO t (n) VALUES (?)').run(n);
   }
@@ -69,4 +69,28 @@ test('a connection that turns busy (it polls) and quiet again (it watches again)
   await sleep(1200);
   otherWrites(11);
   await waitFor(() => woken === 2, 'the quiet connection hears the other process again', 5000);
+});
+
+test("a busy connection looks on its own writes: it hears another process while its writes keep pushing the poll's timer back", async () => {
+  const { file, mine, otherWrites } = open();
+  const pollMs = 200;
+  const feed = new ChangeFeed(mine, pollMs, file);
+  after(() => feed.close());
+  let heardAt: number | undefined;
+  feed.subscribe('tasks', () => (heardAt ??= performance.now()));
+  const insert = mine.prepare('INSERT INTO t (n) VALUES (?)');
+  let otherAt = Number.NaN;
+  // Three writes every 10 ms, as a pool finishing 100 tasks a second makes: the connection turns busy (it stops
+  // watching), and its writes push the timer back long before it is due.
+  for (let n = 0; n < 120; n++) {
+    for (let write = 0; write < 3; write++) feed.localWrite();
+    insert.run(n);
+    if (n === 40) {
+      otherWrites(1000);
+      otherAt = performance.now();
+    }
+    await sleep(10);
+  }
+  assert.ok(heardAt !== undefined, 'the other process was heard while this connection wrote');
+  assert.ok(heardAt - otherAt < 2 * pollMs + 100, `heard ${Math.round(heardAt - otherAt)} ms after the other write, within twice the poll`);
 });

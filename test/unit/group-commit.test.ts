@@ -41,24 +41,37 @@ test('the writes of one turn share one transaction, committed at its end, and ea
   assert.deepEqual(committed(), [1, 2, 3], 'the next turn gets a transaction of its own');
 });
 
-test('turns that come within the gap after a commit share the next commit; a turn after the gap commits at its end', async () => {
+test('while commits come in stride, turns within the gap after a commit share the next commit; a turn after the gap commits at its end', async () => {
   const gapMs = 300;
   const { write, committed } = open(gapMs);
   await write(1);
-  const firstCommitAt = performance.now();
-  const second = write(2);
-  await nextTurn();
+  // The first commits are out of stride: this turn commits at its end, and brings the commits in stride.
+  await write(2);
+  const lastCommitAt = performance.now();
   const third = write(3);
   await nextTurn();
-  assert.deepEqual(committed(), [1], 'the turns right after a commit stay open');
-  await Promise.all([second, third]);
-  assert.deepEqual(committed(), [1, 2, 3], 'committed together once the gap has passed, though no turn wrote then');
-  // Timers may fire up to a millisecond early against performance.now().
-  assert.ok(performance.now() - firstCommitAt >= gapMs - 2, 'not before the gap');
-  await sleep(gapMs + 50);
-  void write(4);
+  const fourth = write(4);
   await nextTurn();
-  assert.deepEqual(committed(), [1, 2, 3, 4], 'a turn long after the last commit commits at its end');
+  assert.deepEqual(committed(), [1, 2], 'the turns right after a commit stay open');
+  await Promise.all([third, fourth]);
+  assert.deepEqual(committed(), [1, 2, 3, 4], 'committed together once the gap has passed, though no turn wrote then');
+  // Timers may fire up to a millisecond early against performance.now().
+  assert.ok(performance.now() - lastCommitAt >= gapMs - 2, 'not before the gap');
+  await sleep(gapMs + 50);
+  void write(5);
+  await nextTurn();
+  assert.deepEqual(committed(), [1, 2, 3, 4, 5], 'a turn long after the last commit commits at its end');
+});
+
+test('out of stride, the last two commits further apart than two gaps, a turn inside the gap commits at its end: no timer wakes the process to end the gap', async () => {
+  const gapMs = 100;
+  const { write, committed } = open(gapMs);
+  await write(1);
+  await sleep(2 * gapMs + 50);
+  await write(2);
+  void write(3);
+  await nextTurn();
+  assert.deepEqual(committed(), [1, 2, 3]);
 });
 
 test('once a commit has seen another process write, every turn commits at its end, gap or not: producers never wait for it', async () => {
