@@ -60,11 +60,20 @@ export async function memory(ctx: BenchContext): Promise<Figure[]> {
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
     let workerPids: number[] = [];
+    let statusError: string | undefined;
     try {
       await waitFor(
         async () => {
           if (child.exitCode !== null) throw new Error(`gaffer up exited (${child.exitCode}): ${stderr.trim()}`);
-          const { stdout } = await run(process.execPath, [CLI, 'status', '--json', ...backendArgs], { env });
+          let stdout: string;
+          try {
+            ({ stdout } = await run(process.execPath, [CLI, 'status', '--json', ...backendArgs], { env }));
+          } catch (error) {
+            // Until `gaffer up` has opened its database, status says there is none (a clear error, exit 1): not yet.
+            statusError = (error as Error).message.trim();
+            return false;
+          }
+          statusError = undefined;
           const pool = (JSON.parse(stdout) as StatusJson).pools.find((p) => p.pid === child.pid);
           workerPids = pool?.workers.map((w) => w.pid) ?? [];
           return pool !== undefined && pool.workers.length === ctx.cores && pool.workers.every((w) => w.state === 'idle');
@@ -72,7 +81,9 @@ export async function memory(ctx: BenchContext): Promise<Figure[]> {
         `gaffer up to report ${ctx.cores} idle workers`,
         30_000,
         100,
-      );
+      ).catch((error: Error) => {
+        throw statusError ? new Error(`${error.message}; gaffer status last said: ${statusError}`) : error;
+      });
       await sleep(SETTLE_MS);
       return { manager: readRssBytes(child.pid!), workers: workerPids.map(readRssBytes) };
     } finally {
