@@ -18,7 +18,7 @@ const MIN_COMMIT_GAP_MS = 3;
  * Commits are in stride when the last two came within this many gaps of each
  * other. A pool of 20 ms tasks on two workers sees its workers finish within
  * the gap of each other now and then: waiting out the gap there cost a timer
- * wake-up (about a fifth of its wake-ups) to save one commit of a few pages.
+ * wake-up (about one in ten of its wake-ups) to save one commit of a few pages.
  */
 const IN_STRIDE_GAPS = 2;
 
@@ -38,9 +38,9 @@ const byFile = new Map<string, Set<GroupCommit>>();
  * Grouped, writes run at once inside a transaction that commits at the end of
  * the turn of the event loop (setImmediate), or, while commits come in stride
  * (IN_STRIDE_GAPS), once MIN_COMMIT_GAP_MS have passed since the last commit,
- * so a busy pool pays for one commit (its WAL
- * pages and syscalls) per turn or per few milliseconds instead of one per
- * write: at full speed a turn handles the outcomes of many tasks. It used to
+ * so a busy pool pays for one commit (its WAL pages and syscalls) per turn or
+ * per few milliseconds instead of one per write: at full speed a turn handles
+ * the outcomes of many tasks. It used to
  * stay open for a 2 ms window instead. That took a wake-up of its own for each commit
  * of a pool with longer tasks (2.5 wake-ups a task at 20 ms, 1.5 now), and an
  * idle node process's wake-up costs 150-300 µs of CPU on a small virtual
