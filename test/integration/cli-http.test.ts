@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import { openBackend } from '../../src/adapters/open-backend.js';
 import type { ClusterView } from '../../src/views/cluster-view.js';
 import { CLI, FIXTURE_TASKS, childPids, isAlive, runCli, type CliResult } from '../support/pool-harness.js';
-import { tempDataDir, waitFor } from '../support/temp-data.js';
+import { sleep, tempDataDir, waitFor } from '../support/temp-data.js';
 
 interface Gaffer {
   child: ChildProcess;
@@ -139,6 +139,24 @@ describe('gaffer up serves HTTP', () => {
     await stopAndCheck(up, workers);
     // The server was closed with the pool, not left to the process's end.
     await assert.rejects(fetch(`${url}/healthz`));
+  });
+
+  test('an idle gaffer up, its HTTP server and metrics included, wakes a few times a second, not a hundred', { skip: process.platform !== 'linux' && 'counts wake-ups in /proc' }, async () => {
+    const data = tempDataDir('cli-http-idle');
+    const port = await freePort();
+    const up = startUp(['--data', data, '--min', '1', '--max', '1', '--http', `127.0.0.1:${port}`]);
+    await servedUrl(up);
+    await poolServing(up);
+    await waitFor(() => childPids(up.pid).length === 1, 'its worker', 10_000);
+    await sleep(1500);
+    // The main thread's own count: its other threads (V8's, libuv's) are not the event loop.
+    const wakeups = () => Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${up.pid}/status`, 'utf8'))![1]);
+    const before = wakeups();
+    await sleep(2000);
+    const perSecond = (wakeups() - before) / 2;
+    // prom-client's default sampling of the event loop's delay (every 10 ms) alone woke it 100 times a second.
+    assert.ok(perSecond < 40, `${perSecond} wake-ups a second while idle`);
+    await stopAndCheck(up, childPids(up.pid));
   });
 
   test('--no-http listens on nothing', async () => {

@@ -18,6 +18,7 @@ import { Dispatcher } from './dispatcher.js';
 import { assertPoolManagerOptions, type PoolManagerOptions } from './pool-manager-options.js';
 import { RecentMean } from './load-meters.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
+import { PoolTicker } from './pool-ticker.js';
 import { RepeatedFailureLog } from './repeated-failure-log.js';
 import { WriteRetry } from './write-retry.js';
 import type { PoolEvents } from './pool-events.js';
@@ -32,10 +33,11 @@ const HEARTBEAT_MS = 1000;
 const POOL_TTL_MS = 5000;
 const PRUNE_EVERY_MS = 60_000;
 /**
- * How often a quiet pool (see Scaler.quiet) still looks at its queue. News of
- * work comes by subscription (enqueues, cancellations), and makes the next
- * tick a full one; looking every tick instead cost an idle pool on RabbitMQ
- * and Redis 20-50 ms of CPU a second.
+ * How often a quiet pool (see Scaler.quiet) ticks: it looks at its queue once
+ * a second. News of work comes by subscription (enqueues, cancellations), and
+ * a task that starts, bring the next tick within tickMs (PoolTicker.hurry);
+ * looking every tick instead cost an idle pool on RabbitMQ and Redis 20-50 ms
+ * of CPU a second.
  */
 const QUIET_TICK_MS = 1000;
 const DEFAULT_RETENTION = { maxAgeMs: 24 * 3600_000, maxRecords: 100_000 };
@@ -72,8 +74,7 @@ export class PoolManager extends EventEmitter<PoolEvents> {
   private readonly taskStats = new TaskStatsWindow();
   private readonly timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | undefined;
-  /** When the tick last observed; news from the broker sets it back, so that the next tick observes. */
-  private lastFullTickAt = Number.NEGATIVE_INFINITY;
+  private ticker: PoolTicker | undefined;
   private state: 'new' | 'running' | 'draining' | 'stopped' = 'new';
   private stopping: Promise<void> | undefined;
   private drainDeadline = Number.POSITIVE_INFINITY;
@@ -110,6 +111,8 @@ export class PoolManager extends EventEmitter<PoolEvents> {
       { onMessage: (handle, message) => this.onWorkerMessage(handle, message), onExit: (handle, exit) => this.onWorkerExit(handle, exit) },
     );
     const serviceTimes = new RecentMean();
+    // Its 'running' state is recorded by the next tick, which comes within tickMs, quiet pool or not.
+    this.on('task-started', () => this.ticker?.hurry());
     this.on('task-finished', (event) =>
       this.taskStats.record({ at: this.clock.now(), state: event.state, runMs: event.runMs, waitMs: event.waitMs }),
     );
@@ -139,14 +142,16 @@ export class PoolManager extends EventEmitter<PoolEvents> {
     this.scaler.seed(this.workers.liveCount());
 
     this.unsubscribe = this.broker.subscribe((change) => this.onBrokerChange(change));
-    this.every(this.settings.tickMs, () => {
-      const now = this.clock.now();
-      if (this.scaler.quiet() && now - this.lastFullTickAt < QUIET_TICK_MS) return;
-      this.lastFullTickAt = now;
-      this.dispatcher.pump();
-      void this.scaler.evaluate();
-      return this.dispatcher.recordStarts();
+    this.ticker = new PoolTicker({
+      tickMs: this.settings.tickMs,
+      quietMs: QUIET_TICK_MS,
+      quiet: () => this.scaler.quiet(),
+      tick: this.upkeep(() => {
+        this.dispatcher.pump();
+        return Promise.all([this.scaler.evaluate(), this.dispatcher.recordStarts()]);
+      }),
     });
+    this.ticker.start();
     this.every(Math.max(500, Math.floor(this.settings.leaseMs / 3)), () => this.broker.renewLeases(this.id, this.settings.leaseMs));
     this.every(Math.max(1000, Math.floor(this.settings.leaseMs / 2)), () => this.reclaim());
     this.every(PRUNE_EVERY_MS, () => this.prune());
@@ -204,7 +209,7 @@ export class PoolManager extends EventEmitter<PoolEvents> {
     this.dispatcher.stopClaiming();
     this.scaler.disable();
     this.unsubscribe?.();
-    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    this.stopTimers();
     const retireIdle = () => this.workers.list().filter((h) => h.state === 'idle' || h.state === 'starting').forEach((h) => this.workers.retire(h));
     retireIdle();
 
@@ -248,7 +253,7 @@ export class PoolManager extends EventEmitter<PoolEvents> {
       await hello;
     } catch (error) {
       this.state = 'stopped';
-      for (const timer of this.timers.splice(0)) clearInterval(timer);
+      this.stopTimers();
       await this.workers.waitForAllExits(1000);
       await this.store.removePool(this.id).catch(() => {});
       throw error;
@@ -326,7 +331,7 @@ export class PoolManager extends EventEmitter<PoolEvents> {
 
   private onBrokerChange(change: BrokerChange): void {
     if (this.state !== 'running') return;
-    this.lastFullTickAt = Number.NEGATIVE_INFINITY;
+    this.ticker?.hurry();
     if (change === 'cancellations') {
       void this.dispatcher.checkCancellations().catch((error) => this.logger.warn({ err: error }, 'could not check for cancellations'));
       return;
@@ -374,20 +379,29 @@ export class PoolManager extends EventEmitter<PoolEvents> {
     await this.broker.prune(retention);
   }
 
+  private stopTimers(): void {
+    this.ticker?.stop();
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+  }
+
   private every(ms: number, work: () => unknown): void {
+    const run = this.upkeep(work);
+    this.timers.push(setInterval(() => void run(), ms));
+  }
+
+  /** Runs `work` each time it is called, logging its failures (see RepeatedFailureLog); never rejects. */
+  private upkeep(work: () => unknown): () => Promise<void> {
     const failures = new RepeatedFailureLog(this.logger, {
       failed: 'periodic pool upkeep failed; it runs again on its next turn',
       recovered: 'periodic pool upkeep works again',
     });
-    const timer = setInterval(() => {
+    return () =>
       Promise.resolve()
         .then(work)
         .then(
           () => failures.succeeded(),
           (error: unknown) => failures.failed(error),
         );
-    }, ms);
-    this.timers.push(timer);
   }
 }
 
