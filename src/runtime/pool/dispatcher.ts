@@ -296,7 +296,8 @@ export class Dispatcher {
   }
 
   private dispatch(handle: WorkerHandle, delivery: Delivery): void {
-    if (handle.state !== 'idle') {
+    // The worker was chosen before the claim; it may have taken another task, or exited (its state stays as it was), meanwhile.
+    if (handle.state !== 'idle' || handle.exited) {
       this.track(this.deps.recorder.release([delivery]));
       return;
     }
@@ -313,8 +314,9 @@ export class Dispatcher {
     rooms.forEach(({ handle }, index) => {
       const share = shares[index]!;
       if (share.length === 0) return;
-      // It may have run out of work while the claim was on its way: then the first starts now.
-      if (handle.state !== 'busy' && handle.state !== 'idle') {
+      // It may have run out of work while the claim was on its way (then the first starts now), or exited: a task
+      // handed to a worker that is gone would stay leased by this pool, renewed, and never run.
+      if (handle.exited || (handle.state !== 'busy' && handle.state !== 'idle')) {
         this.track(this.deps.recorder.release(share));
         return;
       }
