@@ -14,9 +14,9 @@ export interface MetricsRegistry {
  * How often prom-client samples the event loop's delay for its lag
  * percentiles. Its default, 10 ms, is a timer that woke an idle `gaffer up`
  * 100 times a second (102 wake-ups and 15 ms of CPU a second here; 17 and 6 ms
- * with 100 ms), and a busy pool of 20 ms tasks, which its workers' messages
- * wake some 150 times a second, 100 times more. At 100 ms, a scrape every 15 s
- * still rests on 150 samples.
+ * with 100 ms, the pool's quiet tick included), and a busy pool of 20 ms
+ * tasks, which its workers' messages wake some 150 times a second, 100 times
+ * more. At 100 ms, a scrape every 15 s still rests on 150 samples.
  */
 const EVENT_LOOP_SAMPLE_MS = 100;
 
