@@ -85,11 +85,16 @@ export class Scaler {
     return this.quietAtLastLook && this.later === undefined && this.deps.workers.busyCount() === 0;
   }
 
-  /** Evaluates now, or as soon as the minimum gap allows. */
+  /**
+   * Evaluates now, or as soon as the minimum gap allows. A quiet pool's first
+   * news does not wait out the gap: it is how a burst begins, and a tick that
+   * had just found the queue empty would otherwise hold back the pool's first
+   * workers by up to the gap (10 ms of the 20 in a burst measured here).
+   */
   evaluateSoon(): void {
     if (!this.enabled) return;
     const wait = this.lastRunAt + MIN_GAP_MS - this.deps.clock.now();
-    if (wait <= 0) {
+    if (wait <= 0 || this.quiet()) {
       void this.evaluate();
       return;
     }

@@ -1,7 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { TaskModuleError } from '../../core/errors.js';
 import { collectTaskTypes, type AnyTaskType } from '../../core/task-type.js';
-import { locateSyntaxError } from './syntax-error-location.js';
 
 /** Imports the user's task module; only what it registers can ever run (no code comes from a message). */
 export async function loadTaskModule(modulePath: string): Promise<Map<string, AnyTaskType>> {
@@ -9,14 +8,16 @@ export async function loadTaskModule(modulePath: string): Promise<Map<string, An
   try {
     namespace = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new TaskModuleError(`cannot load the task module ${modulePath}: ${describeLoadError(error, modulePath)}`, { cause: error });
+    throw new TaskModuleError(`cannot load the task module ${modulePath}: ${await describeLoadError(error, modulePath)}`, { cause: error });
   }
   return collectTaskTypes(namespace, modulePath);
 }
 
-function describeLoadError(error: unknown, modulePath: string): string {
+async function describeLoadError(error: unknown, modulePath: string): Promise<string> {
   if (!isParseError(error)) return (error as Error)?.stack ?? String(error);
-  // Node's own frames say nothing here; where the code fails to parse says everything.
+  // Node's own frames say nothing here; where the code fails to parse says everything. Imported only now: node's
+  // child_process module would add milliseconds to every worker's start.
+  const { locateSyntaxError } = await import('./syntax-error-location.js');
   const location = locateSyntaxError(modulePath);
   const what = `${error.name}: ${error.message}`;
   return location ? `${what}\n${location}` : `${what}, in a module that it imports (\`node --check ${modulePath}\` finds none in the file itself)`;

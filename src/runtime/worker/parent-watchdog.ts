@@ -1,5 +1,3 @@
-import { Worker } from 'node:worker_threads';
-
 /**
  * A worker busy in a synchronous handler cannot notice that its pool manager
  * died (kill -9 closes the IPC channel, but no event runs until the handler
@@ -15,7 +13,10 @@ setInterval(() => {
 }, workerData.intervalMs);
 `;
 
-export function startParentWatchdog(intervalMs = 250): void {
+export async function startParentWatchdog(intervalMs = 250): Promise<void> {
+  // Imported here, not at the top: where the kernel watches for the worker (Linux), node's worker_threads module would
+  // only add milliseconds to every worker's start.
+  const { Worker } = await import('node:worker_threads');
   const watchdog = new Worker(WATCHDOG_SOURCE, { eval: true, workerData: { ppid: process.ppid, intervalMs }, stdout: false, stderr: false });
   watchdog.unref();
 }

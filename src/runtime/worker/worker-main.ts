@@ -166,7 +166,7 @@ async function main(): Promise<void> {
   new WorkerLoop(config, registry).start();
   // Only a handler can block this thread, and none runs before the hello: until then 'disconnect' suffices. Started
   // after it, the watchdog's own start-up (a thread and its isolate) no longer delays the worker's first task.
-  if (config.watchParent) startParentWatchdog();
+  if (config.watchParent) await startParentWatchdog();
 }
 
 void main();
