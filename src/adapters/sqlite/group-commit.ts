@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { dataVersionReader } from './data-version.js';
 import { storageError } from './storage-errors.js';
+import { WalCheckpoint } from './wal-checkpoint.js';
 import { WriteTransaction } from './write-lock.js';
 
 /**
@@ -76,6 +77,7 @@ export class GroupCommit {
   private gapTimer: NodeJS.Timeout | undefined;
   private readonly readVersion: () => number;
   private readonly transaction: WriteTransaction;
+  private readonly checkpoints: WalCheckpoint;
 
   constructor(
     private readonly db: Database.Database,
@@ -86,6 +88,7 @@ export class GroupCommit {
   ) {
     this.readVersion = dataVersionReader(db);
     this.transaction = new WriteTransaction(db);
+    this.checkpoints = new WalCheckpoint(db, `${file}-wal`);
     let siblings = byFile.get(file);
     if (!siblings) byFile.set(file, (siblings = new Set()));
     siblings.add(this);
@@ -158,6 +161,7 @@ export class GroupCommit {
       try {
         const result = work();
         this.transaction.commit();
+        this.checkpoints.afterCommit();
         return Promise.resolve(result);
       } catch (error) {
         this.transaction.rollback();
@@ -211,6 +215,7 @@ export class GroupCommit {
       waiters.forEach((waiter) => waiter.reject(failure));
       return;
     }
+    this.checkpoints.afterCommit();
     waiters.forEach((waiter) => waiter.resolve());
   }
 
