@@ -77,7 +77,8 @@ export class GroupCommit {
   private gapTimer: NodeJS.Timeout | undefined;
   private readonly readVersion: () => number;
   private readonly transaction: WriteTransaction;
-  private readonly checkpoints: WalCheckpoint;
+  /** A pool's own checkpoints; a producer's event loop runs the user's code and is left to SQLite's. */
+  private readonly checkpoints: WalCheckpoint | undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -88,7 +89,7 @@ export class GroupCommit {
   ) {
     this.readVersion = dataVersionReader(db);
     this.transaction = new WriteTransaction(db);
-    this.checkpoints = new WalCheckpoint(db, `${file}-wal`);
+    this.checkpoints = grouped ? new WalCheckpoint(db, `${file}-wal`) : undefined;
     let siblings = byFile.get(file);
     if (!siblings) byFile.set(file, (siblings = new Set()));
     siblings.add(this);
@@ -161,7 +162,6 @@ export class GroupCommit {
       try {
         const result = work();
         this.transaction.commit();
-        this.checkpoints.afterCommit();
         return Promise.resolve(result);
       } catch (error) {
         this.transaction.rollback();
@@ -215,7 +215,7 @@ export class GroupCommit {
       waiters.forEach((waiter) => waiter.reject(failure));
       return;
     }
-    this.checkpoints.afterCommit();
+    this.checkpoints?.afterCommit();
     waiters.forEach((waiter) => waiter.resolve());
   }
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type Database from 'better-sqlite3';
 
 /**
- * How often a connection that commits checkpoints the WAL itself. At the
+ * How often a pool's connection checkpoints the WAL itself. At the
  * busiest (no-op tasks), a pool writes a few thousand WAL frames in that
  * time, well under SQLite's own automatic checkpoint (wal_autocheckpoint,
  * 10,000 frames), which stays as the backstop.
