@@ -41,19 +41,18 @@ const byFile = new Map<string, Set<GroupCommit>>();
  * (IN_STRIDE_GAPS), once MIN_COMMIT_GAP_MS have passed since the last commit,
  * so a busy pool pays for one commit (its WAL pages and syscalls) per turn or
  * per few milliseconds instead of one per write: at full speed a turn handles
- * the outcomes of many tasks. It used to
- * stay open for a 2 ms window instead. That took a wake-up of its own for each commit
- * of a pool with longer tasks (2.5 wake-ups a task at 20 ms, 1.5 now), and an
- * idle node process's wake-up costs 150-300 µs of CPU on a small virtual
- * machine. Over eight paired quick runs of the benchmark, makespan efficiency
- * went from 0.922 to 0.934 on average for 200 × 20 ms (better in 7 pairs of
- * 8) and from 0.793 to 0.810 for 1,000 × 2 ms (5 of 8), where a commit per
- * task now costs what the window's fewer commits saved; no-op throughput did
- * not move beyond its noise. The gap is no such window: a turn that ends
- * MIN_COMMIT_GAP_MS or more after the last commit commits at its end, and a
- * timer commits at the end of the gap only for turns that ended inside it
- * with nothing after them. Nor is there a gap while other processes write
- * (below).
+ * the outcomes of many tasks. It used to stay open for a 2 ms window instead.
+ * That took a wake-up of its own for each commit of a pool with longer tasks
+ * (2.5 wake-ups a task at 20 ms, 1.5 now), and an idle node process's wake-up
+ * costs 150-300 µs of CPU on a small virtual machine. Over eight paired quick
+ * runs of the benchmark, makespan efficiency went from 0.922 to 0.934 on
+ * average for 200 × 20 ms (better in 7 pairs of 8) and from 0.793 to 0.810 for
+ * 1,000 × 2 ms (5 of 8), where a commit per task now costs what the window's
+ * fewer commits saved; no-op throughput did not move beyond its noise. The gap
+ * is no such window: a turn that ends MIN_COMMIT_GAP_MS or more after the last
+ * commit commits at its end, and a timer commits at the end of the gap only
+ * for turns that ended inside it with nothing after them. Nor is there a gap
+ * while other processes write (below).
  *
  * While other processes write too (PRAGMA data_version, read at each
  * commit, moves only for other connections' commits), the lock stays free
