@@ -1,6 +1,6 @@
 import { amqplibCeiling, CEILING_PREFETCH, type CeilingResult } from '../anchors/amqplib-ceiling.js';
 import { bullmqThroughput, type BullmqResult } from '../anchors/bullmq-throughput.js';
-import { celeryThroughput } from '../anchors/celery-throughput.js';
+import { celeryThroughput, type CeleryResult } from '../anchors/celery-throughput.js';
 import type { BenchContext } from '../context.js';
 import { makeFigure, type Figure } from '../figure.js';
 import { CpuBreakdown, perTaskMicros } from '../harness/cpu-breakdown.js';
@@ -71,10 +71,10 @@ const BULLMQ_CONCURRENCY = 50;
 const CELERY_FACTOR = 5;
 
 /**
- * Rounds of gaffer, BullMQ and raw amqplib, one after the other, each figure
- * the median round: on this shared machine one drain can run a third faster
- * or slower than the next, and a single run of each would let that decide
- * which side wins. Celery, slower and far from the line, runs once.
+ * Rounds of gaffer, BullMQ, raw amqplib and Celery, one after the other, each
+ * figure the median round: on this shared machine one drain can run a third
+ * faster or slower than the next (Celery's moved by half between two runs),
+ * and a single run of each would let that decide which side wins.
  */
 async function productionNoop(ctx: BenchContext, stack: ProductionStack): Promise<Figure[]> {
   // The anchors here are fast (the ceiling drains tens of thousands a second): a longer backlog keeps their timed part long enough to mean something.
@@ -86,6 +86,7 @@ async function productionNoop(ctx: BenchContext, stack: ProductionStack): Promis
   const gafferRuns: GafferNoopRun[] = [];
   const bullRuns: BullmqResult[] = [];
   const ceilingRuns: CeilingResult[] = [];
+  const celeryRuns: CeleryResult[] = [];
   for (let n = 1; n <= rounds; n++) {
     const gaffer = await gafferNoop(ctx, stack, total, warmup);
     gafferRuns.push(gaffer);
@@ -102,21 +103,28 @@ async function productionNoop(ctx: BenchContext, stack: ProductionStack): Promis
     const ceiling = await amqplibCeiling(stack, total, warmup);
     ceilingRuns.push(ceiling);
     ctx.log(`noop-throughput: round ${n}: amqplib prefetch ${CEILING_PREFETCH} ${ceiling.rate.toFixed(0)} msg/s over ${ceiling.timedTasks} messages`);
+
+    // Without Celery here, the first round says so and the others do not try again.
+    if (!celeryRuns.some((run) => 'skipped' in run)) {
+      await ctx.quiet('celery');
+      const celery = await celeryThroughput(stack, total, warmup, ctx.cores);
+      celeryRuns.push(celery);
+      ctx.log(
+        'skipped' in celery
+          ? `noop-throughput: ${celery.skipped}`
+          : `noop-throughput: round ${n}: celery ${celery.version} ${celery.rate.toFixed(0)} tasks/s over ${celery.timedTasks} tasks${celery.stalled ? `; ${celery.stalled}` : ''}`,
+      );
+    }
     if (n < rounds) await ctx.quiet('gaffer');
   }
   const gaffer = medianBy(gafferRuns, (run) => run.rate);
   const bullDrains = bullRuns.flatMap((run) => ('skipped' in run ? [] : [run]));
   const bull: BullmqResult = bullDrains.length === rounds ? medianBy(bullDrains, (run) => run.rate) : bullRuns.find((run) => 'skipped' in run)!;
   const ceiling = medianBy(ceilingRuns, (run) => run.rate);
+  const celeryDrains = celeryRuns.flatMap((run) => ('skipped' in run ? [] : [run]));
+  const celery: CeleryResult = celeryRuns.find((run) => 'skipped' in run) ?? medianBy(celeryDrains, (run) => run.rate);
+  const celeryStalls = celeryDrains.flatMap((run, index) => (run.stalled ? [`round ${index + 1}: ${run.stalled}`] : []));
   const perTask = perTaskMicros(gaffer.cpuMs, gaffer.timedTasks);
-
-  await ctx.quiet('celery');
-  const celery = await celeryThroughput(stack, total, warmup, ctx.cores);
-  ctx.log(
-    'skipped' in celery
-      ? `noop-throughput: ${celery.skipped}`
-      : `noop-throughput: celery ${celery.version} ${celery.rate.toFixed(0)} tasks/s over ${celery.timedTasks} tasks${celery.stalled ? `; ${celery.stalled}` : ''}`,
-  );
 
   const label = `no-op throughput, ${ctx.cores} workers, RabbitMQ (confirms, persistent) + Redis${rounds > 1 ? `, median of ${rounds} rounds` : ''}`;
   const shared = {
@@ -157,11 +165,12 @@ async function productionNoop(ctx: BenchContext, stack: ProductionStack): Promis
       gaffer: gaffer.rate,
       anchor: 'skipped' in celery ? null : { name: `celery prefork c=${ctx.cores}`, value: celery.rate },
       target: 'skipped' in celery ? null : { op: '>=', value: CELERY_FACTOR * celery.rate, basis: `${CELERY_FACTOR} × celery` },
-      ...('skipped' in celery ? { note: celery.skipped } : celery.stalled ? { note: celery.stalled } : {}),
+      ...('skipped' in celery ? { note: celery.skipped } : celeryStalls.length > 0 ? { note: celeryStalls.join('; ') } : {}),
       details:
         'skipped' in celery
           ? {}
           : {
+              celeryRates: celeryDrains.map((run) => round(run.rate, 0)),
               celeryVersion: celery.version,
               celeryPython: celery.python,
               celeryConcurrency: ctx.cores,
