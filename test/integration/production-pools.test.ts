@@ -10,7 +10,7 @@ import type { PoolSnapshot } from '../../src/ports/store.js';
 import { isAlive, startCliPool, waitForExit, type FixtureClient } from '../support/pool-harness.js';
 import { closeRabbitConnections, restartRabbitApp, restartRedis } from '../support/service-restarts.js';
 import { productionServices } from '../support/services.js';
-import { tempDataDir, waitFor } from '../support/temp-data.js';
+import { sleep, tempDataDir, waitFor } from '../support/temp-data.js';
 
 /**
  * Pools as separate `gaffer up` processes on RabbitMQ and Redis: sharing a
@@ -125,15 +125,24 @@ describe('pools on RabbitMQ and Redis', { skip: services.skip }, async () => {
 
   test('loss of the connection in the middle of a task: the pool reconnects, keeps its worker, and the task finishes once, not as a crash', async () => {
     const queue = queueNamed('conn');
+    const file = path.join(tempDataDir('conn'), 'runs.log');
+    const taskMs = 5000;
     const { child, stderr } = pool(queue, '--min', '1', '--max', '1', '--log-level', 'info');
     await workersReady(queue, 1, 1);
-    const started = await client.enqueue('spin', { ms: 2000 }, { queue });
+    const [started] = await recordTasks(file, queue, 1, taskMs);
     await waitFor(async () => (await poolsOf(queue))[0]?.workers[0]?.state === 'busy', 'the task to run');
     const worker = (await poolsOf(queue))[0]!.workers[0]!.pid;
+    // As when RabbitMQ closes a channel whose task outran its consumer_timeout: RabbitMQ gives the task back, to
+    // the pool that runs it, and the copy waits there until the pool next asks for tasks, as the task ends.
     closeRabbitConnections('gaffer test: connection loss');
-    const ranOn = await started.result({ timeoutMs: 30_000 });
-    assert.equal(ranOn, worker, 'the same worker finished it');
-    const record = await started.status();
+    assert.equal(await started!.result({ timeoutMs: 30_000 }), 0);
+    // A second run would have ended by now.
+    await sleep(taskMs + 1000);
+    const runs = fs.readFileSync(file, 'utf8').trim().split('\n');
+    assert.equal(runs.length, 1, `the task ran once, not ${runs.length} times: ${runs.join(' | ')}`);
+    assert.equal(Number(runs[0]!.split(' ')[2]), worker, 'on the same worker');
+    const record = await started!.status();
+    assert.equal(record.state, 'succeeded');
     assert.equal(record.deaths, 0);
     assert.equal(record.attempts, 0);
     assert.ok(isAlive(child.pid!), 'the pool survived');

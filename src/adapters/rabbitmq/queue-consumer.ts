@@ -64,6 +64,8 @@ export class QueueConsumer {
     const out: Delivery[] = [];
     while (out.length < max && this.arrived.length > 0) {
       const batch = this.arrived.splice(0, max - out.length);
+      // Copies of tasks this pool runs (RabbitMQ gave them back after a lost channel): see 'mine' below.
+      const runningWhenAsked = new Set(batch.flatMap((held) => (this.handedOut.has(held.envelope.id) ? [held.envelope.id] : [])));
       let verdicts: ClaimVerdict[];
       try {
         verdicts = await this.deps.ledger.claim(
@@ -79,12 +81,16 @@ export class QueueConsumer {
       }
       batch.forEach((held, index) => {
         const verdict = verdicts[index];
-        const ours = verdict === 'mine' && this.handedOut.has(held.envelope.id);
-        if (verdict === 'run' || verdict === 'cancel_requested' || (verdict === 'mine' && !ours)) {
-          this.handedOut.set(held.envelope.id, held);
+        const { id } = held.envelope;
+        if (verdict === 'mine' && this.handedOut.has(id)) this.rebind(held);
+        // The run ended while the ledger answered (the pool asks for tasks as one ends): its outcome is in the ledger
+        // now, so the copy goes back to RabbitMQ, and the ledger drops it when it comes again. Handed out, it would run twice.
+        else if (verdict === 'mine' && runningWhenAsked.has(id)) this.settleMessage(held, 'requeue');
+        // 'mine' for a task the pool does not run: its claim reached the ledger, but the answer did not reach the pool.
+        else if (verdict === 'run' || verdict === 'cancel_requested' || verdict === 'mine') {
+          this.handedOut.set(id, held);
           out.push(this.toDelivery(held, verdict === 'cancel_requested'));
-        } else if (ours) this.rebind(held);
-        else if (verdict === 'key_busy') this.parked.push(held);
+        } else if (verdict === 'key_busy') this.parked.push(held);
         else this.settleMessage(held, 'ack');
       });
     }
