@@ -5,6 +5,7 @@ import { StorageUnavailableError } from '../../core/errors.js';
 import { redactUrl } from '../redact-url.js';
 import { serverUnavailable } from '../server-unavailable.js';
 import { ChannelAcks } from './channel-acks.js';
+import { consumingChannelClosed } from './channel-close-reason.js';
 
 /** amqplib is loaded on the first connection, not with this module: the embedded backend never connects (see connectRedis). */
 const loadLazily = createRequire(import.meta.url);
@@ -233,9 +234,11 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
         model.on('close', lost);
         model.on('error', lost);
         publisher.on('close', () => lost(new Error('the publishing channel closed')));
-        consumer.on('close', () => lost(new Error('the consuming channel closed')));
+        // amqplib emits a channel's error (what the server said) just before its close.
+        let consumerError: Error | undefined;
+        consumer.on('close', () => lost(consumingChannelClosed(consumerError)));
         publisher.on('error', () => {});
-        consumer.on('error', () => {});
+        consumer.on('error', (error: Error) => (consumerError = error));
         this.emit('up', this.channels);
       } catch (error) {
         this.lastError = error as Error;
