@@ -64,8 +64,9 @@ export class QueueConsumer {
     const out: Delivery[] = [];
     while (out.length < max && this.arrived.length > 0) {
       const batch = this.arrived.splice(0, max - out.length);
-      // Copies of tasks this pool runs (RabbitMQ gave them back after a lost channel): see 'mine' below.
-      const runningWhenAsked = new Set(batch.flatMap((held) => (this.handedOut.has(held.envelope.id) ? [held.envelope.id] : [])));
+      // Copies of tasks this pool runs (RabbitMQ gave them back after a lost channel), rarely any: see 'mine' below.
+      let runningWhenAsked: Set<string> | undefined;
+      for (const { envelope } of batch) if (this.handedOut.has(envelope.id)) (runningWhenAsked ??= new Set()).add(envelope.id);
       let verdicts: ClaimVerdict[];
       try {
         verdicts = await this.deps.ledger.claim(
@@ -85,7 +86,7 @@ export class QueueConsumer {
         if (verdict === 'mine' && this.handedOut.has(id)) this.rebind(held);
         // The run ended while the ledger answered (the pool asks for tasks as one ends): its outcome is in the ledger
         // now, so the copy goes back to RabbitMQ, and the ledger drops it when it comes again. Handed out, it would run twice.
-        else if (verdict === 'mine' && runningWhenAsked.has(id)) this.settleMessage(held, 'requeue');
+        else if (verdict === 'mine' && runningWhenAsked?.has(id)) this.settleMessage(held, 'requeue');
         // 'mine' for a task the pool does not run: its claim reached the ledger, but the answer did not reach the pool.
         else if (verdict === 'run' || verdict === 'cancel_requested' || verdict === 'mine') {
           this.handedOut.set(id, held);
