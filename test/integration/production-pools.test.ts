@@ -147,6 +147,7 @@ describe('pools on RabbitMQ and Redis', { skip: services.skip }, async () => {
     assert.equal(record.attempts, 0);
     assert.ok(isAlive(child.pid!), 'the pool survived');
     assert.match(stderr(), /lost the connection to RabbitMQ at amqps?:\/\/\S* \(.*\); reconnecting/, 'the outage is in the log');
+    assert.match(stderr(), /CONNECTION_FORCED - gaffer test: connection loss/, "with RabbitMQ's reason");
     const password = new URL(services.amqpUrl).password;
     if (password) assert.ok(!stderr().includes(`:${password}@`), 'without the password');
     assert.match(stderr(), /reconnected to RabbitMQ at /);

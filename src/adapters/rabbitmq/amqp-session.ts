@@ -233,10 +233,13 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
         model.on('unblocked', () => this.setBlocked(undefined));
         model.on('close', lost);
         model.on('error', lost);
-        publisher.on('close', () => lost(new Error('the publishing channel closed')));
+        // A connection that closes closes its channels first, then gives its reason (a server's close, such as a
+        // shutdown, comes with one): a channel's close waits a microtask, so that the connection's reason is the one told.
+        const channelLost = (why: () => Error) => () => queueMicrotask(() => lost(why()));
+        publisher.on('close', channelLost(() => new Error('the publishing channel closed')));
         // amqplib emits a channel's error (what the server said) just before its close.
         let consumerError: Error | undefined;
-        consumer.on('close', () => lost(consumingChannelClosed(consumerError)));
+        consumer.on('close', channelLost(() => consumingChannelClosed(consumerError)));
         publisher.on('error', () => {});
         consumer.on('error', (error: Error) => (consumerError = error));
         this.emit('up', this.channels);
