@@ -41,7 +41,7 @@ describe('the gaffer CLI', async () => {
     assertOneLineError((await gaffer('dead', 'retry')), /give their ids, or --queue <name>, or --all/);
     // A mistyped --data: the commands that read what others wrote say so, and create nothing there.
     const nowhere = path.join(tempDataDir('cli-missing'), 'not-here');
-    assertOneLineError(await runCli(['status', '--data', nowhere]), /^gaffer: no gaffer database at .*not-here\/gaffer\.db: nothing was enqueued or run there yet; pass the --data/);
+    assertOneLineError(await runCli(['status', '--data', nowhere]), /^gaffer: no gaffer database at .*not-here\/gaffer\.db: nothing was enqueued or run there yet; pass the --data .*, or, if they use RabbitMQ, its --broker amqp:\/\/\.\.\./);
     assertOneLineError(await runCli(['dead', 'list', '--data', nowhere]), /^gaffer: no gaffer database at /);
     assert.equal(fs.existsSync(nowhere), false, 'no directory, no database');
   });

@@ -17,7 +17,9 @@ export interface OpenSqliteOptions extends SqliteDatabaseOptions {
 export function openSqlite(data: string | undefined, options: OpenSqliteOptions = {}) {
   const file = resolveDatabasePath(data);
   if (options.mustExist && !fs.existsSync(file)) {
-    throw new ConfigError(`no gaffer database at ${file}: nothing was enqueued or run there yet; pass the --data (or GAFFER_DATA) that your pools and producers use`);
+    throw new ConfigError(
+      `no gaffer database at ${file}: nothing was enqueued or run there yet; pass the --data (or GAFFER_DATA) that your pools and producers use, or, if they use RabbitMQ, its --broker amqp://... (or GAFFER_BROKER)`,
+    );
   }
   const database = SqliteDatabase.open(file, options);
   return {
