@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { consumingChannelClosed } from '../../src/adapters/rabbitmq/channel-close-reason.js';
 
-/** What amqplib reports when RabbitMQ 3.10 closes a channel for its consumer timeout (set to 5 s here), word for word. */
+/** What amqplib reports (its closeMessage format) when RabbitMQ 3.10 closes a channel for its consumer timeout, set to 5 s. */
 const CONSUMER_TIMEOUT = Object.assign(
   new Error(
     'Channel closed by server: 406 (PRECONDITION-FAILED) with message "PRECONDITION_FAILED - delivery acknowledgement on channel 2 timed out. ' +
