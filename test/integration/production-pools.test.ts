@@ -172,6 +172,26 @@ describe('pools on RabbitMQ and Redis', { skip: services.skip }, async () => {
     await once(child, 'exit');
   });
 
+  test("Redis restarted (it keeps nothing) while a key's task runs: the next task of the key still waits for it", async () => {
+    const queue = queueNamed('restart-redis-key');
+    const file = path.join(tempDataDir('restart-redis-key'), 'runs.log');
+    const { child } = pool(queue, '--min', '2', '--max', '2');
+    await workersReady(queue, 1, 2);
+    const [head] = await client.enqueueMany(
+      [3000, 100].map((ms, seq) => ({ type: 'record' as const, payload: { file, key: 'K', seq, ms }, options: { queue, key: 'K' } })),
+    );
+    await waitFor(async () => (await client.store.getTasks([head!.id]))[0]?.state === 'running', 'the head of the key to run');
+    // The key's lease in Redis is gone with it; a free worker and the next task of the key are in the pool.
+    restartRedis();
+    // Their records went with Redis: the file tells when each ran.
+    await waitFor(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8').trim().split('\n').length === 2, 'both tasks to run', 30_000);
+    const [first, second] = fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => line.split(' ').map(Number));
+    assert.equal(first![1], 0, 'the head finished first');
+    assert.ok(second![3]! >= first![4]!, `the next task started at ${second![3]}, before the head ended at ${first![4]}`);
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  });
+
   test('Redis restarted (it keeps nothing): pools register again and every task is recorded', async () => {
     const queue = queueNamed('restart-redis');
     const file = path.join(tempDataDir('restart-redis'), 'runs.log');

@@ -63,7 +63,8 @@ export class QueueConsumer {
   async take(max: number, leaseMs: number, readAhead = 0): Promise<Delivery[]> {
     const out: Delivery[] = [];
     while (out.length < max && this.arrived.length > 0) {
-      const batch = this.arrived.splice(0, max - out.length);
+      const batch = this.waitBehindOwnKeys(this.arrived.splice(0, max - out.length));
+      if (batch.length === 0) continue;
       // Copies of tasks this pool runs (RabbitMQ gave them back after a lost channel), rarely any: see 'mine' below.
       let runningWhenAsked: Set<string> | undefined;
       for (const { envelope } of batch) if (this.handedOut.has(envelope.id)) (runningWhenAsked ??= new Set()).add(envelope.id);
@@ -100,6 +101,24 @@ export class QueueConsumer {
     const acking = this.creditForAcks(out.length < max, readAhead);
     this.credit.want(this.handedOut.size + this.parked.length + acking + Math.max(0, max - out.length) + readAhead);
     return out;
+  }
+
+  /**
+   * Parks the tasks whose key a task of this pool holds, before the ledger is
+   * asked: the key's lease in Redis says the same, but a Redis that restarted
+   * empty has forgotten it, and the next task of the key ran beside the one
+   * still running. A copy of the holder itself (after a lost channel) goes on.
+   */
+  private waitBehindOwnKeys(taken: Held[]): Held[] {
+    if (!taken.some(({ envelope }) => envelope.key !== undefined)) return taken;
+    const holders = new Map<string, string>();
+    for (const { envelope } of this.handedOut.values()) if (envelope.key !== undefined) holders.set(envelope.key, envelope.id);
+    return taken.filter((held) => {
+      const holder = held.envelope.key === undefined ? undefined : holders.get(held.envelope.key);
+      if (holder === undefined || holder === held.envelope.id) return true;
+      this.parked.push(held);
+      return false;
+    });
   }
 
   /**
