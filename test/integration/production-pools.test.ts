@@ -175,7 +175,8 @@ describe('pools on RabbitMQ and Redis', { skip: services.skip }, async () => {
   test("Redis restarted (it keeps nothing) while a key's task runs: the next task of the key still waits for it", async () => {
     const queue = queueNamed('restart-redis-key');
     const file = path.join(tempDataDir('restart-redis-key'), 'runs.log');
-    const { child } = pool(queue, '--min', '2', '--max', '2');
+    // A short lease: the next task, which Redis forgot too, waits a lease length once its key is free (see the claim script).
+    const { child } = pool(queue, '--min', '2', '--max', '2', '--lease', '2s');
     await workersReady(queue, 1, 2);
     const [head] = await client.enqueueMany(
       [3000, 100].map((ms, seq) => ({ type: 'record' as const, payload: { file, key: 'K', seq, ms }, options: { queue, key: 'K' } })),
@@ -190,6 +191,30 @@ describe('pools on RabbitMQ and Redis', { skip: services.skip }, async () => {
     assert.ok(second![3]! >= first![4]!, `the next task started at ${second![3]}, before the head ended at ${first![4]}`);
     child.kill('SIGTERM');
     await once(child, 'exit');
+  });
+
+  test("Redis restarted (it keeps nothing) while a key's task runs: its pool writes the key's lease back, and another pool's next task of the key waits", async () => {
+    const queue = queueNamed('restart-redis-keys');
+    const file = path.join(tempDataDir('restart-redis-keys'), 'runs.log');
+    // Leases of 2 s: renewed every 667 ms, and a task Redis forgot waits 2 s before it takes a free key.
+    const holder = pool(queue, '--min', '1', '--max', '1', '--lease', '2s');
+    await workersReady(queue, 1, 1);
+    const task = (seq: number, ms: number) => ({ type: 'record' as const, payload: { file, key: 'K', seq, ms }, options: { queue, key: 'K' } });
+    const [head] = await client.enqueueMany([task(0, 6000)]);
+    await waitFor(async () => (await client.store.getTasks([head!.id]))[0]?.state === 'running', 'the head of the key to run');
+    // The holder's one worker is busy: the next task of the key goes to the other pool, and waits there for the key.
+    const other = pool(queue, '--min', '1', '--max', '1', '--lease', '2s');
+    await workersReady(queue, 2, 0);
+    await waitFor(async () => (await poolsOf(queue)).some((p) => p.pid === other.child.pid && p.workers.some((w) => w.state === 'idle')), 'the other pool to be ready');
+    await client.enqueueMany([task(1, 100)]);
+    await sleep(500);
+    restartRedis();
+    await waitFor(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8').trim().split('\n').length === 2, 'both tasks to run', 30_000);
+    const [first, second] = fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => line.split(' ').map(Number));
+    assert.equal(first![1], 0, 'the head finished first');
+    assert.ok(second![3]! >= first![4]!, `the next task started at ${second![3]}, before the head ended at ${first![4]}`);
+    for (const { child } of [holder, other]) child.kill('SIGTERM');
+    await Promise.all([holder, other].map(({ child }) => once(child, 'exit')));
   });
 
   test('Redis restarted (it keeps nothing): pools register again and every task is recorded', async () => {

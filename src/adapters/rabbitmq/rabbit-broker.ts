@@ -56,6 +56,8 @@ export class RabbitBroker implements Broker {
   private readonly changes = new EventEmitter<{ change: [BrokerChange] }>();
   private readonly clock: Clock;
   private subscribed: Promise<void> | undefined;
+  /** The lease length of each owner that renewed here: its leases are renewed again as soon as Redis is back. */
+  private readonly leaseMsByOwner = new Map<string, number>();
 
   constructor(options: RabbitBrokerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -64,6 +66,10 @@ export class RabbitBroker implements Broker {
     this.publisher = new Publisher(this.session, options.queueType ?? 'quorum');
     this.deadLetters = new DeadLetterQueue(this.session, this.publisher);
     this.counts = new QueueCounts(this.session, this.ledger);
+    // A Redis that restarted empty forgot the tasks the pools run and their keys' leases: write them back at once.
+    this.ledger.onReconnect(() => {
+      for (const [owner, leaseMs] of this.leaseMsByOwner) void this.renewLeases(owner, leaseMs).catch(() => {});
+    });
     this.session.start();
   }
 
@@ -170,10 +176,11 @@ export class RabbitBroker implements Broker {
   }
 
   async renewLeases(owner: string, leaseMs: number): Promise<void> {
+    this.leaseMsByOwner.set(owner, leaseMs);
     const running = [...this.consumers.entries()]
       .filter(([key]) => key.startsWith(`${owner}\n`))
-      .flatMap(([, consumer]) => consumer.running().map((held: Held) => held.envelope));
-    await this.ledger.renew(running, leaseMs, this.clock.now());
+      .flatMap(([, consumer]) => consumer.running().map((held: Held) => ({ envelope: held.envelope, generation: held.counters.attempts + held.counters.deaths })));
+    await this.ledger.renew(running, owner, leaseMs, this.clock.now());
   }
 
   /** RabbitMQ returns a dead connection's unacked messages by itself: there is nothing to take back. */

@@ -9,6 +9,7 @@ import { FINISH } from './scripts/finish.js';
 import { RECORD_AND_FINISH } from './scripts/record-and-finish.js';
 import { MARK_QUEUED } from './scripts/mark-queued.js';
 import { REGISTER } from './scripts/register.js';
+import { RENEW } from './scripts/renew.js';
 import { REQUEUE } from './scripts/requeue.js';
 import { installScripts, queueScript, runScript, type RedisScript } from '../../redis/lua-script.js';
 import { inChunks, ITEMS_PER_CALL } from '../../redis/script-batches.js';
@@ -37,6 +38,7 @@ const SCRIPTS = {
   recordAndFinish: { name: 'gafferRecordAndFinish', keys: 'variable', lua: RECORD_AND_FINISH },
   requeue: { name: 'gafferRequeue', keys: 3, lua: REQUEUE },
   cancel: { name: 'gafferCancel', keys: 1, lua: CANCEL },
+  renew: { name: 'gafferRenew', keys: 'variable', lua: RENEW },
 } satisfies Record<string, RedisScript>;
 
 /**
@@ -119,16 +121,8 @@ export class Ledger {
   /** Decides the fate of a batch of deliveries (see the claim script). */
   async claim(items: readonly ClaimItem[], owner: string, leaseMs: number, now: number): Promise<ClaimVerdict[]> {
     return inChunks(items, (chunk) => {
-      const deliveries = chunk.map(({ envelope, generation }) => [
-        envelope.id,
-        String(generation),
-        envelope.key ?? '',
-        envelope.queue,
-        envelope.type,
-        this.keyLease(envelope),
-      ]);
       const { task, running, cancelledQueued } = this.prefixes;
-      const args = [this.prefix, owner, now + leaseMs, leaseMs, task, running, cancelledQueued, JSON.stringify(deliveries)];
+      const args = [this.prefix, owner, now + leaseMs, leaseMs, task, running, cancelledQueued, this.attemptsJson(chunk)];
       return runScript(this.redis, SCRIPTS.claim, [], args) as Promise<ClaimVerdict[]>;
     });
   }
@@ -208,14 +202,31 @@ export class Ledger {
   }
 
   /** Extends the leases of what `owner` runs: the running set's scores, and the key leases it holds. */
-  async renew(running: readonly TaskEnvelope[], leaseMs: number, now: number): Promise<void> {
-    if (running.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const envelope of running) {
-      pipeline.zadd(this.running(envelope.queue), 'XX', now + leaseMs, envelope.id);
-      if (envelope.key !== undefined) pipeline.pexpire(this.keyLease(envelope), leaseMs);
-    }
-    await pipeline.exec();
+  /** Renews the leases of what `owner` runs, and writes back what a Redis that restarted empty lost of it (see RENEW). */
+  async renew(running: readonly ClaimItem[], owner: string, leaseMs: number, now: number): Promise<void> {
+    await inChunks(running, async (chunk) => {
+      await runScript(this.redis, SCRIPTS.renew, [], [owner, now + leaseMs, leaseMs, this.prefixes.task, this.prefixes.running, this.attemptsJson(chunk)]);
+      return [];
+    });
+  }
+
+  /**
+   * Attempts of tasks as the claim and renew scripts take them: one JSON
+   * array, each [id, attempt generation (a decimal string: Lua would format a
+   * number for every call that writes it), key ('' for none), queue, type,
+   * key lease name].
+   */
+  private attemptsJson(items: readonly ClaimItem[]): string {
+    return JSON.stringify(items.map(({ envelope, generation }) => [envelope.id, String(generation), envelope.key ?? '', envelope.queue, envelope.type, this.keyLease(envelope)]));
+  }
+
+  /** Calls `listener` each time the ledger's connection to Redis is back after a loss (not at the first connection). */
+  onReconnect(listener: () => void): void {
+    let connectedBefore = this.redis.status === 'ready';
+    this.redis.on('ready', () => {
+      if (connectedBefore) listener();
+      connectedBefore = true;
+    });
   }
 
   async knownQueues(): Promise<string[]> {

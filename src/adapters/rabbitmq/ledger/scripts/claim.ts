@@ -6,6 +6,10 @@
  * - cancel_requested: cancelled while it ran elsewhere: ours now, to be ended as cancelled;
  * - drop: finished, cancelled, or a stale copy (an older attempt): ack it, run nothing.
  * A task that was published without the ledger (another producer) is taken as queued.
+ * Such a task with a key waits a lease length before it takes a free key's
+ * lease (key_busy meanwhile): the ledger did not know it because Redis
+ * restarted empty, most likely, and forgot the leases of the tasks the pools
+ * run; each pool writes its own back at its next renewal (see RENEW).
  *
  * Several deliveries in one step (the batch a pool takes), each decided on
  * its own; returns one verdict per delivery.
@@ -25,12 +29,14 @@
 export const CLAIM = `
 local prefix, owner, leaseEnd, leaseMs = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local taskPrefix, runningPrefix, cancelledQueuedPrefix = ARGV[5], ARGV[6], ARGV[7]
+local now = tonumber(leaseEnd) - tonumber(leaseMs)
 local function claim(taskKey, runningSet, leaseKey, cancelledQueued, id, generation, key, queue, taskType)
-  local task = redis.call('HMGET', taskKey, 's', 'g', 'o', 'c')
-  local state, holder = task[1], task[3]
+  local task = redis.call('HMGET', taskKey, 's', 'g', 'o', 'c', 'u')
+  local state, holder, unknownSince = task[1], task[3], tonumber(task[5])
   if not state then
-    redis.call('HSET', taskKey, 's', 'queued', 'q', queue, 'ty', taskType, 'g', generation, 'k', key)
-    state = 'queued'
+    -- 'u': when the ledger first saw a task it did not know.
+    redis.call('HSET', taskKey, 's', 'queued', 'q', queue, 'ty', taskType, 'g', generation, 'k', key, 'u', now)
+    state, unknownSince = 'queued', now
   end
   if state == 'cancelled' then
     if (tonumber(redis.call('GET', cancelledQueued)) or 0) > 0 then redis.call('DECR', cancelledQueued) end
@@ -49,6 +55,7 @@ local function claim(taskKey, runningSet, leaseKey, cancelledQueued, id, generat
   elseif key ~= '' then
     local lease = redis.call('GET', leaseKey)
     if lease and lease ~= id then return 'key_busy' end
+    if not lease and unknownSince and now - unknownSince < tonumber(leaseMs) then return 'key_busy' end
     redis.call('SET', leaseKey, id, 'PX', leaseMs)
   end
   redis.call('HSET', taskKey, 's', 'running', 'o', owner, 'g', generation)
