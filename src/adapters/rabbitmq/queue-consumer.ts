@@ -2,7 +2,7 @@ import type { ConsumeMessage } from 'amqplib';
 import type { Delivery } from '../../ports/broker.js';
 import type { Clock } from '../../ports/clock.js';
 import type { AmqpSession } from './amqp-session.js';
-import type { ClaimVerdict, Ledger } from './ledger/ledger.js';
+import type { ClaimItem, ClaimVerdict, Ledger } from './ledger/ledger.js';
 import { decodeMessage, type DecodedMessage } from './message-format.js';
 import { ConsumerCredit } from './consumer-credit.js';
 import { NEGLIGIBLE_DELAY_MS, type Publisher } from './publisher.js';
@@ -71,7 +71,7 @@ export class QueueConsumer {
       let verdicts: ClaimVerdict[];
       try {
         verdicts = await this.deps.ledger.claim(
-          batch.map((held) => ({ envelope: held.envelope, generation: held.counters.attempts + held.counters.deaths })),
+          batch.map(attemptOf),
           this.deps.owner,
           leaseMs,
           this.deps.clock.now(),
@@ -155,8 +155,9 @@ export class QueueConsumer {
     return this.settleMessage(held, how);
   }
 
-  running(): Held[] {
-    return [...this.handedOut.values()];
+  /** The attempts this pool holds, for the ledger's renewal. */
+  running(): ClaimItem[] {
+    return [...this.handedOut.values()].map(attemptOf);
   }
 
   /** Tasks waiting for their key look again (a key was freed, or the periodic retry), ahead of newer arrivals. */
@@ -236,4 +237,9 @@ export class QueueConsumer {
     this.arrived = [];
     this.parked = [];
   }
+}
+
+/** Which attempt of its task a message is, as the ledger knows attempts (retries and deaths count alike). */
+function attemptOf(held: Held): ClaimItem {
+  return { envelope: held.envelope, generation: held.counters.attempts + held.counters.deaths };
 }

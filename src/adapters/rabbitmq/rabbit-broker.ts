@@ -23,7 +23,7 @@ import { AmqpSession } from './amqp-session.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { Ledger } from './ledger/ledger.js';
 import { Publisher } from './publisher.js';
-import { QueueConsumer, type Held } from './queue-consumer.js';
+import { QueueConsumer } from './queue-consumer.js';
 import { QueueCounts } from './queue-counts.js';
 import type { QueueType } from './topology.js';
 import { allReady } from '../all-ready.js';
@@ -179,7 +179,7 @@ export class RabbitBroker implements Broker {
     this.leaseMsByOwner.set(owner, leaseMs);
     const running = [...this.consumers.entries()]
       .filter(([key]) => key.startsWith(`${owner}\n`))
-      .flatMap(([, consumer]) => consumer.running().map((held: Held) => ({ envelope: held.envelope, generation: held.counters.attempts + held.counters.deaths })));
+      .flatMap(([, consumer]) => consumer.running());
     await this.ledger.renew(running, owner, leaseMs, this.clock.now());
   }
 

@@ -201,7 +201,6 @@ export class Ledger {
     return this.redis.smembers(this.cancelling(owner));
   }
 
-  /** Extends the leases of what `owner` runs: the running set's scores, and the key leases it holds. */
   /** Renews the leases of what `owner` runs, and writes back what a Redis that restarted empty lost of it (see RENEW). */
   async renew(running: readonly ClaimItem[], owner: string, leaseMs: number, now: number): Promise<void> {
     await inChunks(running, async (chunk) => {

@@ -9,7 +9,8 @@
  * Such a task with a key waits a lease length before it takes a free key's
  * lease (key_busy meanwhile): the ledger did not know it because Redis
  * restarted empty, most likely, and forgot the leases of the tasks the pools
- * run; each pool writes its own back at its next renewal (see RENEW).
+ * run; each pool writes its own back as soon as Redis is back, and at every
+ * renewal (see RENEW).
  *
  * Several deliveries in one step (the batch a pool takes), each decided on
  * its own; returns one verdict per delivery.
