@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_NICENESS, setNiceness } from '../../src/adapters/drivers/local-process-driver.js';
 import { betweenSingles, makespanEfficiency, type Calibration, type Warmup } from '../calibrate.js';
 import { expectExited, waitForExit } from '../harness/processes.js';
+import { mainThreadWakes } from '../harness/main-thread-wakes.js';
 import { median } from '../harness/time.js';
 import type { MakespanRun } from './piscina-makespan.js';
 
@@ -15,7 +16,16 @@ const WORKER = fileURLToPath(new URL('./fork-pool-worker.js', import.meta.url));
  * no record of anything). What it loses against the ideal is what processes, their IPC
  * and their wake-ups cost here; what gaffer loses beyond it is gaffer's own.
  */
-export async function forkPoolMakespan(calibration: Calibration, count: number, cores: number, repeats: number, warmup: Warmup): Promise<{ efficiency: number; runs: MakespanRun[] }> {
+/** What a batch took: wall time to the last answer, and the parent's CPU and wake-ups per task meanwhile. */
+export interface ForkPoolBatch {
+  wallMs: number;
+  parentCpuMicrosPerTask: number;
+  parentWakesPerTask: number;
+}
+
+export type ForkPoolRun = MakespanRun & Omit<ForkPoolBatch, 'wallMs'>;
+
+export async function forkPoolMakespan(calibration: Calibration, count: number, cores: number, repeats: number, warmup: Warmup): Promise<{ efficiency: number; runs: ForkPoolRun[] }> {
   const children = Array.from({ length: cores }, () => {
     const child = fork(WORKER, [], { serialization: 'json', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     // As gaffer's workers run: the parent's hand-out never waits behind a child's time slice.
@@ -25,10 +35,10 @@ export async function forkPoolMakespan(calibration: Calibration, count: number, 
   try {
     await Promise.all(children.map((child) => once(child, (message) => (message as { ready?: boolean }).ready === true)));
     for (const { count: n, iterations } of warmup) await runBatch(children, n, iterations);
-    const runs: MakespanRun[] = [];
+    const runs: ForkPoolRun[] = [];
     for (let r = 0; r < repeats; r++) {
-      const { result: wallMs, singleMs, hostAbsentShare } = await betweenSingles(calibration, cores, () => runBatch(children, count, calibration.iterations));
-      runs.push({ wallMs, singleMs, hostAbsentShare, efficiency: makespanEfficiency(count, singleMs, cores, wallMs) });
+      const { result: batch, singleMs, hostAbsentShare } = await betweenSingles(calibration, cores, () => runBatch(children, count, calibration.iterations));
+      runs.push({ ...batch, singleMs, hostAbsentShare, efficiency: makespanEfficiency(count, singleMs, cores, batch.wallMs) });
     }
     return { efficiency: median(runs.map((run) => run.efficiency)), runs };
   } finally {
@@ -38,8 +48,10 @@ export async function forkPoolMakespan(calibration: Calibration, count: number, 
   }
 }
 
-/** Runs `count` tasks over the children, each holding its running task and one more; resolves with the wall time to the last answer. */
-async function runBatch(children: readonly ChildProcess[], count: number, iterations: number): Promise<number> {
+/** Runs `count` tasks over the children, each holding its running task and one more. */
+async function runBatch(children: readonly ChildProcess[], count: number, iterations: number): Promise<ForkPoolBatch> {
+  const cpuBefore = process.cpuUsage();
+  const wakesBefore = mainThreadWakes();
   const start = performance.now();
   let sent = 0;
   let answered = 0;
@@ -70,7 +82,9 @@ async function runBatch(children: readonly ChildProcess[], count: number, iterat
       send();
     }
   });
-  return performance.now() - start;
+  const wallMs = performance.now() - start;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { wallMs, parentCpuMicrosPerTask: (cpu.user + cpu.system) / count, parentWakesPerTask: (mainThreadWakes() - wakesBefore) / count };
 }
 
 function once(child: ChildProcess, accept: (message: unknown) => boolean): Promise<void> {

@@ -5,6 +5,7 @@ import type { BenchContext } from '../context.js';
 import { makeFigure, type Figure } from '../figure.js';
 import { awaitFinishes, withBenchPool, waitForIdleWorkers } from '../harness/bench-pool.js';
 import { CpuBreakdown } from '../harness/cpu-breakdown.js';
+import { mainThreadWakes } from '../harness/main-thread-wakes.js';
 import type { Stack } from '../harness/stack.js';
 import { median, round } from '../harness/time.js';
 
@@ -41,6 +42,9 @@ interface GafferRun extends MakespanRun {
   enqueueCpuMs: number;
   /** This process's CPU (the pool manager, its SQLite and the client) over cores × wall: what it took from the work. */
   managerCpuShare: number;
+  /** The same CPU per task, and how often a task the manager's thread was woken (see mainThreadWakes). */
+  managerCpuMicrosPerTask: number;
+  managerWakesPerTask: number;
   /** On RabbitMQ and Redis: their CPU over cores × wall, what the services took from the work. */
   serviceCpuShare?: { rabbitmq: number; redis: number };
 }
@@ -72,7 +76,8 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
         `a core idle ${gaffer.runs.map((r) => r.gapPerTaskMs.toFixed(2)).join(', ')} ms per task; ` +
         `enqueue ${gaffer.runs.map((r) => `${r.enqueueMs.toFixed(0)} ms (${r.enqueueCpuMs.toFixed(0)} ms CPU)`).join(', ')}; ` +
         `host away ${gaffer.runs.map((r) => (r.hostAbsentShare * 100).toFixed(0)).join(', ')}% of the time; ` +
-        `manager CPU ${gaffer.runs.map((r) => (r.managerCpuShare * 100).toFixed(1)).join(', ')}% of the machine` +
+        `manager CPU ${gaffer.runs.map((r) => (r.managerCpuShare * 100).toFixed(1)).join(', ')}% of the machine ` +
+        `(${gaffer.runs.map((r) => r.managerCpuMicrosPerTask.toFixed(0)).join(', ')} µs and ${gaffer.runs.map((r) => r.managerWakesPerTask.toFixed(2)).join(', ')} wake-ups a task)` +
         (ctx.stack.kind === 'production'
           ? `, RabbitMQ ${gaffer.runs.map((r) => ((r.serviceCpuShare?.rabbitmq ?? 0) * 100).toFixed(1)).join(', ')}%, Redis ${gaffer.runs.map((r) => ((r.serviceCpuShare?.redis ?? 0) * 100).toFixed(1)).join(', ')}%`
           : ''),
@@ -86,6 +91,7 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
     const forkPool = await forkPoolMakespan(calibration, shape.count, ctx.cores, repeats, warmup);
     ctx.log(
       `${shape.id}: bare fork pool (worker processes, nothing recorded) ${forkPool.efficiency.toFixed(3)} (${forkPool.runs.map((r) => r.efficiency.toFixed(3)).join(', ')}); ` +
+        `its parent ${forkPool.runs.map((r) => r.parentCpuMicrosPerTask.toFixed(0)).join(', ')} µs and ${forkPool.runs.map((r) => r.parentWakesPerTask.toFixed(2)).join(', ')} wake-ups a task; ` +
         `gaffer reaches ${(gaffer.efficiency / forkPool.efficiency).toFixed(3)} of it`,
     );
     const production = ctx.stack.kind === 'production';
@@ -116,6 +122,8 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
           gafferEnqueueMs: gaffer.runs.map((r) => round(r.enqueueMs, 1)),
           gafferEnqueueCpuMs: gaffer.runs.map((r) => round(r.enqueueCpuMs, 1)),
           gafferManagerCpuShare: gaffer.runs.map((r) => round(r.managerCpuShare, 4)),
+          gafferManagerCpuMicrosPerTask: gaffer.runs.map((r) => round(r.managerCpuMicrosPerTask, 0)),
+          gafferManagerWakesPerTask: gaffer.runs.map((r) => round(r.managerWakesPerTask, 2)),
           ...(production
             ? {
                 rabbitmqCpuShare: gaffer.runs.map((r) => round(r.serviceCpuShare?.rabbitmq ?? NaN, 4)),
@@ -135,7 +143,12 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
         gaffer: gaffer.efficiency,
         anchor: { name: 'bare fork pool', value: forkPool.efficiency },
         target: null,
-        details: { forkPoolEfficiencies: forkPool.runs.map((r) => round(r.efficiency, 4)), forkPoolSingleMs: forkPool.runs.map((r) => round(r.singleMs, 4)) },
+        details: {
+          forkPoolEfficiencies: forkPool.runs.map((r) => round(r.efficiency, 4)),
+          forkPoolSingleMs: forkPool.runs.map((r) => round(r.singleMs, 4)),
+          forkPoolParentCpuMicrosPerTask: forkPool.runs.map((r) => round(r.parentCpuMicrosPerTask, 0)),
+          forkPoolParentWakesPerTask: forkPool.runs.map((r) => round(r.parentWakesPerTask, 2)),
+        },
       }),
     );
   }
@@ -160,6 +173,7 @@ async function gafferMakespan(stack: Stack, calibration: Calibration, count: num
       const services = stack.kind === 'production' ? new CpuBreakdown({ rabbitmq: { comm: 'beam.smp' }, redis: { comm: 'redis-server' } }) : undefined;
       const { result: measured, singleMs, hostAbsentShare } = await betweenSingles(calibration, cores, async () => {
         services?.mark();
+        const wakesBefore = mainThreadWakes();
         const cpuBefore = process.cpuUsage();
         const start = performance.now();
         const finished = awaitFinishes(pool, count);
@@ -167,9 +181,10 @@ async function gafferMakespan(stack: Stack, calibration: Calibration, count: num
         // The enqueue runs in this process too (a producer sharing the pool's connection): its share of the manager's CPU, roughly (the pool is dispatching meanwhile).
         const enqueued = { ms: performance.now() - start, cpu: process.cpuUsage(cpuBefore) };
         const { lastAt, events } = await finished;
-        return { wallMs: lastAt - start, enqueued, events, manager: process.cpuUsage(cpuBefore), serviceMs: services?.since().cpuMs };
+        const manager = process.cpuUsage(cpuBefore);
+        return { wallMs: lastAt - start, enqueued, events, manager, wakes: mainThreadWakes() - wakesBefore, serviceMs: services?.since().cpuMs };
       });
-      const { wallMs, enqueued, events, manager, serviceMs } = measured;
+      const { wallMs, enqueued, events, manager, wakes, serviceMs } = measured;
       const cpuMs = events.reduce((sum, event) => sum + (event.cpuMicros ?? 0), 0) / 1000;
       runs.push({
         wallMs,
@@ -182,6 +197,8 @@ async function gafferMakespan(stack: Stack, calibration: Calibration, count: num
         enqueueMs: enqueued.ms,
         enqueueCpuMs: (enqueued.cpu.user + enqueued.cpu.system) / 1000,
         managerCpuShare: (manager.user + manager.system) / 1000 / (cores * wallMs),
+        managerCpuMicrosPerTask: (manager.user + manager.system) / count,
+        managerWakesPerTask: wakes / count,
         ...(serviceMs ? { serviceCpuShare: { rabbitmq: serviceMs.rabbitmq! / (cores * wallMs), redis: serviceMs.redis! / (cores * wallMs) } } : {}),
       });
     }
