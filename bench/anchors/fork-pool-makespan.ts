@@ -9,13 +9,6 @@ import type { MakespanRun } from './piscina-makespan.js';
 
 const WORKER = fileURLToPath(new URL('./fork-pool-worker.js', import.meta.url));
 
-/**
- * What a pool of worker processes reaches on this machine at best: `cores`
- * children forked with JSON IPC and niced as gaffer's are, each kept one
- * burnCpu task ahead by a parent that does nothing else (no queue, no store,
- * no record of anything). What it loses against the ideal is what processes, their IPC
- * and their wake-ups cost here; what gaffer loses beyond it is gaffer's own.
- */
 /** What a batch took: wall time to the last answer, and the parent's CPU and wake-ups per task meanwhile. */
 export interface ForkPoolBatch {
   wallMs: number;
@@ -25,6 +18,13 @@ export interface ForkPoolBatch {
 
 export type ForkPoolRun = MakespanRun & Omit<ForkPoolBatch, 'wallMs'>;
 
+/**
+ * What a pool of worker processes reaches on this machine at best: `cores`
+ * children forked with JSON IPC and niced as gaffer's are, each kept one
+ * burnCpu task ahead by a parent that does nothing else (no queue, no store,
+ * no record of anything). What it loses against the ideal is what processes, their IPC
+ * and their wake-ups cost here; what gaffer loses beyond it is gaffer's own.
+ */
 export async function forkPoolMakespan(calibration: Calibration, count: number, cores: number, repeats: number, warmup: Warmup): Promise<{ efficiency: number; runs: ForkPoolRun[] }> {
   const children = Array.from({ length: cores }, () => {
     const child = fork(WORKER, [], { serialization: 'json', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });

@@ -17,4 +17,3 @@ export function mainThreadWakes(): number {
     return Number.NaN;
   }
 }
-
