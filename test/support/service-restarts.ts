@@ -4,14 +4,20 @@ import { execFileSync, spawnSync } from 'node:child_process';
  * Restarts of the local services, for the tests that check that nothing is
  * lost across them. They act on this machine's servers (CI starts them the
  * same way): Redis started as CI starts it, keeping nothing on disk.
+ *
+ * restartRedis returns when the old server was gone (Date.now() once its
+ * shutdown returned): a write sent later cannot have reached it. The time
+ * before the call would not do: a write sent while redis-cli starts still
+ * lands in the old server, and is lost with it.
  */
-export function restartRedis(port = 6379): void {
+export function restartRedis(port = 6379): number {
   spawnSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave'], { stdio: 'ignore' });
+  const stoppedAt = Date.now();
   execFileSync('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'], {
     stdio: 'ignore',
   });
   for (let attempt = 0; attempt < 100; attempt++) {
-    if (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG') return;
+    if (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG') return stoppedAt;
     spawnSync('sleep', ['0.05']);
   }
   throw new Error(`Redis did not come back on port ${port}`);
