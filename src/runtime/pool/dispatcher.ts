@@ -3,7 +3,7 @@ import type { PoolSettings } from '../../core/pool-settings.js';
 import type { Broker, Delivery } from '../../ports/broker.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
-import type { Store, TaskUpdate } from '../../ports/store.js';
+import type { Store } from '../../ports/store.js';
 import type { WorkerExit } from '../../ports/worker-driver.js';
 import { cancelTasks } from '../cancellation.js';
 import type { FromWorker, RunTask } from '../ipc/messages.js';
@@ -13,6 +13,7 @@ import { RepeatedFailureLog } from './repeated-failure-log.js';
 import type { PoolEvents } from './pool-events.js';
 import { lastOfLongestLookahead, lookaheadDepth, lookaheadRooms, shareOut, type LookaheadRoom } from './lookahead.js';
 import type { TaskCatalog } from './task-catalog.js';
+import { StartRecords } from './start-records.js';
 import type { Assignment, WorkerHandle } from './worker-handle.js';
 import type { WorkerSet } from './worker-set.js';
 
@@ -50,20 +51,14 @@ export class Dispatcher {
   private pumpAgain = false;
   private claiming = true;
   private paused = false;
-  /** Starts not yet written to the store: most tasks finish before anyone could look. */
-  private readonly unrecordedStarts = new Map<string, TaskUpdate>();
-  /**
-   * Starts on their way to the store, by task id. A task's outcome is written
-   * after its start, even where the two take different connections (a
-   * Settlement's): otherwise the start could land last and hide the outcome.
-   */
-  private readonly startWrites = new Map<string, Promise<void>>();
+  private readonly starts: StartRecords;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly claimFailures: RepeatedFailureLog;
   /** Of the tasks handed to workers: bounds the lookahead of tasks with big payloads (see lookaheadDepth). */
   private readonly payloadSizes = new RecentMean();
 
   constructor(private readonly deps: DispatcherDeps) {
+    this.starts = new StartRecords(deps.store);
     this.claimFailures = new RepeatedFailureLog(deps.logger, {
       failed: 'could not claim tasks from the broker; retrying at every tick',
       recovered: 'claiming tasks from the broker again',
@@ -103,22 +98,9 @@ export class Dispatcher {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  /**
-   * Records as running the tasks that still run (called every tick). A task
-   * that ends first gets one write, its outcome with its start time: the
-   * 'running' state shows for any task that runs longer than a tick.
-   */
-  async recordStarts(): Promise<void> {
-    if (this.unrecordedStarts.size === 0) return;
-    const batch = [...this.unrecordedStarts.values()];
-    this.unrecordedStarts.clear();
-    const written = this.deps.store.updateTasks(batch);
-    for (const start of batch) this.startWrites.set(start.id, written);
-    try {
-      await written;
-    } finally {
-      for (const start of batch) if (this.startWrites.get(start.id) === written) this.startWrites.delete(start.id);
-    }
+  /** Records as running the tasks that still run (called every tick; see StartRecords). */
+  recordStarts(): Promise<void> {
+    return this.starts.write();
   }
 
   onDone(handle: WorkerHandle, message: DoneMessage): void {
@@ -170,7 +152,7 @@ export class Dispatcher {
       else if (handle.state === 'busy') handle.state = 'idle';
     }
     if (!assignment) return;
-    this.unrecordedStarts.delete(id);
+    this.starts.forget(id);
     const idle = this.claiming ? this.deps.workers.idle().find((other) => other !== handle) : undefined;
     if (idle) this.dispatch(idle, assignment.delivery);
     else this.track(this.deps.recorder.release([assignment.delivery]));
@@ -182,7 +164,7 @@ export class Dispatcher {
     if (handle.waiting.length > 0) {
       // Never started: back to the queue, nothing counted.
       const waiting = handle.waiting.splice(0);
-      for (const assignment of waiting) this.unrecordedStarts.delete(assignment.delivery.envelope.id);
+      for (const assignment of waiting) this.starts.forget(assignment.delivery.envelope.id);
       this.track(this.deps.recorder.release(waiting.map((assignment) => assignment.delivery)));
     }
     const assignment = handle.assignment;
@@ -210,7 +192,7 @@ export class Dispatcher {
       }
       default:
         // Drained (or otherwise ended by the manager): back to the queue, nothing counted.
-        this.unrecordedStarts.delete(assignment.delivery.envelope.id);
+        this.starts.forget(assignment.delivery.envelope.id);
         this.track(this.deps.recorder.release([assignment.delivery]));
     }
   }
@@ -363,7 +345,7 @@ export class Dispatcher {
     assignment.timeLimitTimer.unref();
     if (assignment.cancelling) this.armCancelKill(handle, assignment);
     const { envelope } = assignment.delivery;
-    this.unrecordedStarts.set(envelope.id, {
+    this.starts.started({
       id: envelope.id,
       queue: envelope.queue,
       type: envelope.type,
@@ -407,10 +389,10 @@ export class Dispatcher {
     extra: { cpuMicros?: number; startedAt?: number } = {},
   ): Promise<void> {
     const { delivery } = assignment;
-    this.unrecordedStarts.delete(delivery.envelope.id);
+    this.starts.forget(delivery.envelope.id);
     const now = this.deps.clock.now();
     // Only a task that ran past a tick waits; a failed start write changes nothing here: the outcome is written either way.
-    const startWrite = this.startWrites.get(delivery.envelope.id);
+    const startWrite = this.starts.writing(delivery.envelope.id);
     if (startWrite) await startWrite.catch(() => {});
     const settled = await this.deps.recorder.settle(delivery, outcome, assignment.settings, now, { workerPid: pid, startedAt: assignment.startedAt });
     const { envelope } = delivery;
