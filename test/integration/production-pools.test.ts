@@ -66,6 +66,15 @@ describe('pools on RabbitMQ and Redis', { skip: services.skip }, async () => {
     return runs;
   };
 
+  /** The two record tasks of one key (seq 0, then seq 1) both ran, the second starting only once the first had ended. */
+  const expectKeyRanInOrder = async (file: string) => {
+    const lines = () => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n') : []);
+    await waitFor(() => lines().length === 2, 'both tasks to run', 30_000);
+    const [first, second] = lines().map((line) => line.split(' ').map(Number));
+    assert.equal(first![1], 0, 'the head finished first');
+    assert.ok(second![3]! >= first![4]!, `the next task started at ${second![3]}, before the head ended at ${first![4]}`);
+  };
+
   test('two pools on one queue share the work', async () => {
     const queue = queueNamed('share');
     const pools = [pool(queue, '--min', '1', '--max', '1'), pool(queue, '--min', '1', '--max', '1')];
@@ -185,10 +194,7 @@ describe('pools on RabbitMQ and Redis', { skip: services.skip }, async () => {
     // The key's lease in Redis is gone with it; a free worker and the next task of the key are in the pool.
     restartRedis();
     // Their records went with Redis: the file tells when each ran.
-    await waitFor(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8').trim().split('\n').length === 2, 'both tasks to run', 30_000);
-    const [first, second] = fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => line.split(' ').map(Number));
-    assert.equal(first![1], 0, 'the head finished first');
-    assert.ok(second![3]! >= first![4]!, `the next task started at ${second![3]}, before the head ended at ${first![4]}`);
+    await expectKeyRanInOrder(file);
     child.kill('SIGTERM');
     await once(child, 'exit');
   });
@@ -209,10 +215,7 @@ describe('pools on RabbitMQ and Redis', { skip: services.skip }, async () => {
     await client.enqueueMany([task(1, 100)]);
     await sleep(500);
     restartRedis();
-    await waitFor(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8').trim().split('\n').length === 2, 'both tasks to run', 30_000);
-    const [first, second] = fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => line.split(' ').map(Number));
-    assert.equal(first![1], 0, 'the head finished first');
-    assert.ok(second![3]! >= first![4]!, `the next task started at ${second![3]}, before the head ended at ${first![4]}`);
+    await expectKeyRanInOrder(file);
     for (const { child } of [holder, other]) child.kill('SIGTERM');
     await Promise.all([holder, other].map(({ child }) => once(child, 'exit')));
   });
