@@ -56,3 +56,24 @@ test('hurry never delays a tick that is due sooner, and a stopped ticker stays s
   await sleep(120);
   assert.equal(ticks.length, 1);
 });
+
+test('a quiet pool sets no tickMs timer between its ticks: a timer set and moved on would still wake the process', async () => {
+  const delays: number[] = [];
+  const realSetTimeout = globalThis.setTimeout;
+  globalThis.setTimeout = ((callback: () => void, ms?: number) => {
+    delays.push(ms ?? 0);
+    return realSetTimeout(callback, ms);
+  }) as typeof setTimeout;
+  try {
+    const { pool, ticks } = ticker(() => true, 20, 100);
+    await sleep(370);
+    pool.stop();
+    assert.ok(ticks.length >= 3, `ticked at ${ticks.map(Math.round).join(', ')} ms`);
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+  }
+  // The first tick comes tickMs after the start, and finds the pool quiet; from then on, every tick is set quietMs away.
+  const ticker20 = delays.filter((ms) => ms === 20 || ms === 100);
+  assert.deepEqual(ticker20.slice(0, 2), [20, 20], 'the start, and the first tick before it knew the pool was quiet');
+  assert.ok(ticker20.slice(2).every((ms) => ms === 100), `timers set: ${ticker20.join(', ')} ms`);
+});

@@ -14,14 +14,17 @@ export interface PoolTickerOptions {
  * every `quietMs` while it is quiet, whose ticks would find nothing to do. A
  * tick on a fixed interval woke an idle pool ten times a second to skip nine
  * of them. News (an enqueue, a task that starts) brings the next tick within
- * `tickMs` again (hurry). When a tick starts, the next is set `tickMs` away,
- * so that a store that hangs does not stop the ticks; once its work has
- * settled (the scaler has looked at the queue), a quiet pool's next tick
- * moves to `quietMs`, unless news came meanwhile.
+ * `tickMs` again (hurry). When a tick starts, the next is set (`tickMs`
+ * away, or `quietMs` for a pool that was quiet), so that a store that hangs
+ * does not stop the ticks; once its work has settled (the scaler has looked
+ * at the queue), the next tick moves to `quietMs` if the pool is quiet, or
+ * back to `tickMs` if it is not, unless news came meanwhile.
  */
 export class PoolTicker {
   private timer: NodeJS.Timeout | undefined;
   private dueAt = Number.POSITIVE_INFINITY;
+  /** The delay the next tick was set with. */
+  private delayMs = 0;
   /** Counts the ticks set: one set after a tick started means news came meanwhile. */
   private scheduled = 0;
   private stopped = true;
@@ -47,15 +50,26 @@ export class PoolTicker {
   private schedule(delayMs: number): void {
     clearTimeout(this.timer);
     this.scheduled++;
+    this.delayMs = delayMs;
     this.dueAt = performance.now() + delayMs;
     this.timer = setTimeout(() => this.fire(), delayMs);
   }
 
+  /**
+   * A pool that was quiet at its last tick most likely still is: its next
+   * tick is set quietMs away from the start. Set tickMs away and then moved
+   * on, it still woke the process at tickMs, to find nothing due (Node keeps
+   * the event loop's timer at the earliest expiry it was given): twice a
+   * second for an idle pool instead of once.
+   */
   private fire(): void {
-    this.schedule(this.options.tickMs);
+    const { tickMs, quietMs } = this.options;
+    this.schedule(this.delayMs === quietMs ? quietMs : tickMs);
     const next = this.scheduled;
     void this.options.tick().finally(() => {
-      if (!this.stopped && this.scheduled === next && this.options.quiet()) this.schedule(this.options.quietMs);
+      if (this.stopped || this.scheduled !== next) return;
+      const wanted = this.options.quiet() ? quietMs : tickMs;
+      if (wanted !== this.delayMs) this.schedule(wanted);
     });
   }
 }
