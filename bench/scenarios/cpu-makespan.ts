@@ -3,7 +3,7 @@ import { piscinaMakespan, type MakespanRun } from '../anchors/piscina-makespan.j
 import { betweenSingles, calibrate, makespanEfficiency, type Calibration, type Warmup } from '../calibrate.js';
 import type { BenchContext } from '../context.js';
 import { makeFigure, type Figure } from '../figure.js';
-import { awaitFinishes, withBenchPool, waitForIdleWorkers } from '../harness/bench-pool.js';
+import { awaitFinishes, enqueueAll, withBenchPool, waitForIdleWorkers } from '../harness/bench-pool.js';
 import { CpuBreakdown } from '../harness/cpu-breakdown.js';
 import { mainThreadWakes } from '../harness/main-thread-wakes.js';
 import type { Stack } from '../harness/stack.js';
@@ -12,13 +12,18 @@ import { median, round } from '../harness/time.js';
 /**
  * How many tasks gaffer and the anchors run before the timed batches: short
  * ones (~2 ms) first, then one batch of the shape. V8 optimizes a pool
- * manager's per-task code only after three to four thousand tasks: in three
- * processes running batches of 1,000 × 2 ms, the manager's CPU per task was
- * 280-460 µs over the first three batches and 130-230 µs from the fourth
- * on. A pool in steady use is long past that. The batch of the shape leaves
- * the pool's service-time mean, which sets its lookahead, at the shape's.
+ * manager's per-task code only after thousands of tasks, and much of it is
+ * called once a claim or a commit, not once a task: in three processes
+ * running batches of 1,000 × 2 ms, the manager's CPU per task was 280-460 µs
+ * over the first three batches and 130-230 µs from the fourth on. After
+ * 4,000 tasks, V8 still spent 11-30 ms compiling the manager's code
+ * (TurboFan, --trace-opt) during each of the next three timed batches of
+ * 1,000 × 2 ms, and 0-7.5 ms after 12,000 (two processes each); the
+ * manager's CPU per task was 195-251 µs, then 172-193 µs. A pool in steady
+ * use is long past that. The batch of the shape leaves the pool's
+ * service-time mean, which sets its lookahead, at the shape's.
  */
-const WARMUP_TASKS = 4000;
+const WARMUP_TASKS = 12_000;
 const WARMUP_TASK_MS = 2;
 
 /**
@@ -163,7 +168,7 @@ async function gafferMakespan(stack: Stack, calibration: Calibration, count: num
     // Warm-up: workers load and optimize burnCpu, V8 compiles the manager's dispatch path, and the pool learns the service time, as in steady use.
     for (const { count: n, iterations } of warmup.filter(({ count: n }) => n > 0)) {
       const warm = awaitFinishes(pool, n);
-      await client.enqueueMany(batch(n, iterations));
+      await enqueueAll(client, batch(n, iterations));
       await warm;
     }
 
