@@ -29,7 +29,7 @@ const QUIET_AFTER_MS = 250;
  * loop's timer at the earliest expiry it was given, so a pushed-back timer
  * still wakes the process when it was first due, to find nothing due and be
  * set again. A pool of 20 ms tasks on two workers whose 20 ms timer was
- * pushed back on its writes was woken 1.70 to 1.92 times a task (nine runs),
+ * pushed back on its writes was woken 1.68 to 1.92 times a task (nine runs),
  * about 60 timer wake-ups a second, and 1.42 to 1.57 times with this one.
  * Another process's commit is then seen within BUSY_TIMER_MS once the
  * connection's writes stop, instead of within 2 × `pollMs`; a pool stays

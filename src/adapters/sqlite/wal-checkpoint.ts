@@ -16,7 +16,7 @@ export const CHECKPOINT_EVERY_MS = 500;
  * each wait a wake-up of the event loop's thread: a pool of 20 ms tasks on
  * two workers, which writes about 1,200 frames a second, was woken 1.47 to
  * 1.58 times a task checkpointing every 500 ms and 1.27 to 1.31 times every
- * 2.5 s (three runs each), and its hot pages are copied once a checkpoint.
+ * 2.5 s (six runs each), and its hot pages are copied once a checkpoint.
  */
 export const CHECKPOINT_FRAMES = 3000;
 export const CHECKPOINT_MAX_MS = 5000;
