@@ -127,6 +127,30 @@ function defineTests(): void {
         assert.equal(await admin.zscore(`${prefix}tasks:final`, second.id), null, 'started over: out of the final index');
       }));
 
+    test("a record shares its hash with fields that are not the store's (the RabbitMQ ledger's): it reads, prunes and replaces only its own", () =>
+      withStores(1, async ({ store, prefix }) => {
+        const [kept, other] = [record(), record()];
+        const hash = (id: string) => `${prefix}task:${id}`;
+        // What the ledger writes before a producer records the task: a hash without the record's id is no record.
+        await admin.hset(hash(kept.id), 's', 'queued', 'q', 'q', 'ty', 'redis.echo');
+        assert.deepEqual(await store.getTasks([kept.id]), []);
+
+        await store.recordEnqueued([kept, other]);
+        assert.deepEqual(await store.getTasks([kept.id]), [kept], 'created, and read without the other fields');
+        await store.replaceTasks([{ ...kept, attempts: 2 }]);
+        assert.deepEqual(await store.getTasks([kept.id]), [{ ...kept, attempts: 2 }]);
+        assert.equal(await admin.hget(hash(kept.id), 's'), 'queued', 'a replace leaves the other fields');
+
+        const finishedAt = Date.now() - 2 * HOUR;
+        const final = { queue: 'q', type: 'redis.echo', state: 'succeeded' as const, finishedAt };
+        await store.updateTasks([{ id: kept.id, ...final }, { id: other.id, ...final }]);
+        assert.equal(await store.prune({ now: Date.now(), maxAgeMs: HOUR, maxRecords: 1000 }), 2);
+        assert.deepEqual(await store.getTasks([kept.id, other.id]), []);
+        assert.deepEqual(await admin.hgetall(hash(kept.id)), { s: 'queued', q: 'q', ty: 'redis.echo' }, 'the other fields stay');
+        assert.ok((await admin.pttl(hash(kept.id))) > 0, 'until the TTL the record gave the hash');
+        assert.equal(await admin.exists(hash(other.id)), 0, 'a hash of the record alone goes with it');
+      }));
+
     test('a pool whose heartbeat stops disappears by itself and leaves the index', () =>
       withStores(1, async ({ store, prefix }) => {
         const [short, long] = [pool({ ttlMs: 300 }), pool()];

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { connect } from 'amqplib';
+import { Redis } from 'ioredis';
 import { openBackend, type Backend } from '../../src/adapters/open-backend.js';
 import { GafferClient } from '../../src/client/client.js';
 import type { TaskEnvelope } from '../../src/core/envelope.js';
@@ -88,6 +89,36 @@ describe('record and finish in one step on RabbitMQ and Redis', { skip: services
     // Acked: once this pool's connection is gone, nothing comes back to the queue.
     await backend.close();
     assert.equal(await messagesInQueue(), 0);
+  });
+
+  test('a task is one hash: its record and its state in the ledger expire together, and a prune leaves the state, so a late copy is still dropped', async () => {
+    const backend = backendOnPrefix();
+    const task = envelope();
+    await backend.broker.enqueue([task]);
+    const delivery = await claimOne(backend.broker);
+    await backend.settlement!.complete(delivery, 'succeeded', succeeded(task));
+
+    const admin = new Redis(services.redisUrl);
+    try {
+      const hash = `${prefix}task:${task.id}`;
+      const fields = await admin.hgetall(hash);
+      assert.equal(fields.state, 'succeeded', "the store's record");
+      assert.equal(fields.s, 'done', "the ledger's state, in the same hash");
+      const ttl = await admin.pttl(hash);
+      assert.ok(ttl > 23 * 3600_000, `final: expires after the retention, got ${ttl} ms`);
+
+      // The earlier tests' records on this prefix go too.
+      assert.ok((await backend.store.prune({ now: Date.now() + 1000, maxAgeMs: 1, maxRecords: 1000 })) >= 1);
+      assert.deepEqual(await backend.store.getTasks([task.id]), []);
+      assert.equal(await admin.hget(hash, 's'), 'done', "the ledger's state stays until the TTL");
+      // A copy of the finished task (a producer that enqueued it again): the ledger knows it, and nothing runs.
+      const [again] = await backend.broker.enqueue([task]);
+      assert.equal(again?.created, false);
+    } finally {
+      admin.disconnect();
+      // Its consumer would share the queue with the next test's.
+      await backend.close();
+    }
   });
 
   test('a dead-lettered task: its letter is in the dead-letter queue before its record is dead, and its message is acked', async () => {

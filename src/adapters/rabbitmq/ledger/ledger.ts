@@ -14,6 +14,8 @@ import { REQUEUE } from './scripts/requeue.js';
 import { installScripts, queueScript, runScript, type RedisScript } from '../../redis/lua-script.js';
 import { inChunks, ITEMS_PER_CALL } from '../../redis/script-batches.js';
 import { upsertItem, type RecordWrite } from '../../redis/store/scripts/upsert-tasks.js';
+import { StoreKeys } from '../../redis/store/keys.js';
+import { ConfigError } from '../../../core/errors.js';
 import { TurnBatch } from '../../../core/turn-batch.js';
 
 export type ClaimVerdict = 'run' | 'mine' | 'key_busy' | 'cancel_requested' | 'drop';
@@ -47,6 +49,12 @@ const SCRIPTS = {
  * copy is never run twice), who runs what (cancellation, running counts), the
  * lease of each key (tasks of a key never run at the same time, in any pool),
  * and arrival counters. One Lua script per atomic step, under ./scripts.
+ *
+ * A task's fields here live in the hash of its store record (short names:
+ * s state, q queue, ty type, g attempt generation, k key, o owner, c cancel
+ * requested, u first seen unknown), so that ending a task writes one hash
+ * (RECORD_AND_FINISH); a final task's hash expires as a final record's does,
+ * and a prune forgets the record's fields but leaves these until then.
  */
 export class Ledger {
   private readonly redis: Redis;
@@ -55,14 +63,18 @@ export class Ledger {
   private readonly recordedFinishes: TurnBatch<Finishing & { record: RecordWrite }, boolean>;
   /** Key names are a prefix and an id or a queue; the hot scripts get the prefixes and build the names themselves. */
   private readonly prefixes: { task: string; running: string; cancelledQueued: string; group: string; arrivals: string };
+  /** Where the store keeps the retention that sets the TTL of final task hashes (see FINAL_TTL). */
+  private readonly retentionKey: string;
 
   constructor(
     private readonly url: string,
     private readonly prefix: string,
-    private readonly retentionSeconds = 24 * 3600,
+    private readonly groupTtlSeconds = 24 * 3600,
   ) {
+    const storeKeys = new StoreKeys(prefix);
+    this.retentionKey = storeKeys.retention;
     this.prefixes = {
-      task: `${prefix}t:`,
+      task: storeKeys.taskPrefix,
       running: `${prefix}running:`,
       cancelledQueued: `${prefix}cancelled-queued:`,
       group: `${prefix}group:`,
@@ -106,7 +118,7 @@ export class Ledger {
     return inChunks(envelopes, (chunk) => {
       const tasks = chunk.map((envelope) => [envelope.id, envelope.queue, envelope.type, envelope.group ?? '', envelope.key ?? '']);
       const { task, group, arrivals } = this.prefixes;
-      const args = [this.retentionSeconds, task, group, arrivals, JSON.stringify(tasks)];
+      const args = [this.groupTtlSeconds, task, group, arrivals, JSON.stringify(tasks)];
       return runScript(this.redis, SCRIPTS.register, [`${this.prefix}queues`], args) as Promise<string[]>;
     });
   }
@@ -139,7 +151,7 @@ export class Ledger {
 
   private async finishAll(items: readonly Finishing[]): Promise<boolean[]> {
     const keys: string[] = [];
-    const args: Array<string | number> = [this.retentionSeconds, this.channels.keyFree(), this.prefix];
+    const args: Array<string | number> = [this.retentionKey, this.channels.keyFree(), this.prefix];
     for (const { envelope, state, owner, generation } of items) {
       const lease = this.keyLease(envelope);
       keys.push(this.task(envelope.id), this.running(envelope.queue), lease);
@@ -152,12 +164,15 @@ export class Ledger {
   private async recordAndFinishAll(items: ReadonlyArray<Finishing & { record: RecordWrite }>): Promise<boolean[]> {
     // One store writes through a ledger (see RedisSettlement): the first item's keys are every item's.
     const store = items[0]!.record.keys;
+    if (store.taskPrefix !== this.prefixes.task) {
+      throw new ConfigError(`the store's records (${store.taskPrefix}*) and the ledger's tasks (${this.prefixes.task}*) must share one prefix: open both with the same redisPrefix`);
+    }
     const tasks = items.map(({ envelope, state, owner, generation, record }) =>
       // The record is the task's own: upsertItem's id is the task's id.
       [...upsertItem(record.upsert), state, owner, generation, envelope.queue, this.keyLease(envelope)],
     );
     const { task, running } = this.prefixes;
-    const args = [store.finalChannel, this.retentionSeconds, this.channels.keyFree(), this.prefix, store.taskPrefix, task, running, JSON.stringify(tasks)];
+    const args = [store.finalChannel, this.channels.keyFree(), this.prefix, task, running, JSON.stringify(tasks)];
     const ended = (await runScript(this.redis, SCRIPTS.recordAndFinish, [store.finalTasks, store.retention], args)) as number[];
     return ended.map((flag) => flag === 1);
   }
@@ -182,7 +197,7 @@ export class Ledger {
   async cancel(ids: readonly string[]): Promise<CancelResult[]> {
     const pipeline = this.redis.pipeline();
     for (const id of ids) {
-      queueScript(pipeline, SCRIPTS.cancel, [this.task(id)], [id, this.retentionSeconds, this.prefix, this.channels.cancel(), this.channels.keyFree()]);
+      queueScript(pipeline, SCRIPTS.cancel, [this.task(id)], [id, this.retentionKey, this.prefix, this.channels.cancel(), this.channels.keyFree()]);
     }
     const replies = (await execAll(pipeline)) as Array<[CancelResult['outcome'], string, string]>;
     return replies.map(([outcome, queue, type], index) => ({
@@ -248,12 +263,13 @@ export class Ledger {
     }));
   }
 
-  /** Resets a task that starts over (a dead letter sent back): queued under generation 0. */
+  /** Resets a task that starts over (a dead letter sent back): queued under generation 0, no longer expiring. Its record is the store's. */
   async restart(envelope: TaskEnvelope): Promise<void> {
     await this.redis
       .multi()
-      .del(this.task(envelope.id))
+      .hdel(this.task(envelope.id), 'o', 'c', 'u')
       .hset(this.task(envelope.id), 's', 'queued', 'q', envelope.queue, 'ty', envelope.type, 'g', 0, 'k', envelope.key ?? '')
+      .persist(this.task(envelope.id))
       .incr(this.arrivalsKey(envelope.queue))
       .exec();
   }

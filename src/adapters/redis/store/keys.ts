@@ -3,7 +3,9 @@
  * several deployments (and tests) can share one server, and `SCAN prefix*`
  * finds all of one deployment's data.
  *
- * - `task:<id>`        hash, one task record; expires once final (see scripts/settle.ts)
+ * - `task:<id>`        hash, one task record; expires once final (see scripts/settle.ts). Under RabbitMQ the
+ *                      broker's ledger keeps its fields of the task in the same hash (short names: s, q, ty, g, k,
+ *                      o, c, u; see rabbitmq/ledger), so that ending a task writes one hash, not two
  * - `tasks:final`      sorted set of final task ids scored by finishedAt, for prune
  * - `retention-ms`     the maxAgeMs of the last prune, the TTL of final records
  * - `final`            pub/sub channel: ids of records that just became final

@@ -17,6 +17,14 @@ const JSON_SET: ReadonlySet<string> = new Set(JSON_FIELDS);
 const SET_ON_CREATE = ['queue', 'type', 'key', 'group', 'enqueuedAt'] as const satisfies readonly Field[];
 const UPDATED = ['state', 'attempts', 'deaths', 'startedAt', 'finishedAt', 'result', 'error', 'deadReason', 'poolId', 'workerPid'] as const satisfies readonly Field[];
 const ALL = ['id', ...SET_ON_CREATE, ...UPDATED] as const;
+const ALL_SET: ReadonlySet<string> = new Set(ALL);
+
+/**
+ * Every field a record may have: what the store removes to forget a record.
+ * The hash may hold other fields too, the RabbitMQ broker's ledger (see
+ * keys.ts), which are not the store's to remove.
+ */
+export const RECORD_FIELDS: readonly string[] = ALL;
 /** What an update writes if it creates the record. */
 const CREATED_BY_UPDATE = ['id', ...SET_ON_CREATE, 'attempts', 'deaths'] as const satisfies readonly Field[];
 
@@ -50,11 +58,12 @@ export function updateFields(update: TaskUpdate, now: number): { whenCreated: st
   return { whenCreated, update: pairs(update, UPDATED) };
 }
 
-/** The record of a hash, or undefined for a missing key (HGETALL gives {}). */
+/** The record of a hash, or undefined for a missing key (HGETALL gives {}) or a hash that holds only the ledger's fields. */
 export function decodeRecord(hash: Record<string, string>): TaskRecord | undefined {
   if (hash.id === undefined) return undefined;
   const record: Record<string, unknown> = {};
   for (const [field, text] of Object.entries(hash)) {
+    if (!ALL_SET.has(field)) continue;
     record[field] = NUMBER_SET.has(field) ? Number(text) : JSON_SET.has(field) ? JSON.parse(text) : text;
   }
   return record as unknown as TaskRecord;

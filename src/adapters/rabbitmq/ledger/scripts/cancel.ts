@@ -1,12 +1,14 @@
+import { FINAL_TTL } from '../../../redis/store/scripts/settle.js';
+
 /**
  * Cancels one task: a queued one is cancelled on the spot (its message is
  * dropped when it comes up) and lets its key go; a running one is flagged and
  * its pool is told on the cancel channel. Returns { outcome, queue, type }.
  *
  * KEYS: task hash
- * ARGV: id, retention in seconds, prefix (for the owner's cancelling set and the key lease), cancel channel, key channel
+ * ARGV: id, the store's retention key (see FINAL_TTL), prefix (for the owner's cancelling set and the key lease), cancel channel, key channel
  */
-export const CANCEL = `
+export const CANCEL = `${FINAL_TTL}
 local state = redis.call('HGET', KEYS[1], 's')
 if not state then return {'unknown', '', ''} end
 local queue = redis.call('HGET', KEYS[1], 'q')
@@ -15,7 +17,7 @@ if state == 'queued' or state == 'pending' then
   redis.call('HSET', KEYS[1], 's', 'cancelled')
   -- Its message stays in RabbitMQ until a consumer drops it: counts must not show it as ready.
   redis.call('INCR', ARGV[3] .. 'cancelled-queued:' .. queue)
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], finalTtlOf(ARGV[2]))
   local key = redis.call('HGET', KEYS[1], 'k')
   if key and key ~= '' then
     local lease = ARGV[3] .. 'key:' .. queue .. ':' .. key

@@ -9,12 +9,16 @@
  * key (only then can it hold a key lease; a task whose hash predates the 'k'
  * field counts as keyed, which only costs a lookup).
  *
- * Arguments: the task hash, owner, attempt generation
+ * Arguments: the task hash, owner, attempt generation. heldBy() answers the
+ * same from the hash's fields s, o, g, c and k, read by the caller (with
+ * others in the same HMGET).
  */
 export const HOLDS = `
+local function heldBy(fields, owner, generation)
+  if fields[1] ~= 'running' or fields[2] ~= owner or tonumber(fields[3]) ~= tonumber(generation) then return nil end
+  return { cancelling = fields[4] == '1', keyed = fields[5] ~= '' }
+end
 local function holding(taskKey, owner, generation)
-  local task = redis.call('HMGET', taskKey, 's', 'o', 'g', 'c', 'k')
-  if task[1] ~= 'running' or task[2] ~= owner or tonumber(task[3]) ~= tonumber(generation) then return nil end
-  return { cancelling = task[4] == '1', keyed = task[5] ~= '' }
+  return heldBy(redis.call('HMGET', taskKey, 's', 'o', 'g', 'c', 'k'), owner, generation)
 end
 `;

@@ -30,10 +30,12 @@ local created = 0
 for _, record in ipairs(cjson.decode(ARGV[3])) do
   local id, now, fields = record[1], record[2], record[3]
   local taskKey = recordPrefix .. id
-  if redis.call('EXISTS', taskKey) == 0 then
+  -- The hash may exist with the broker ledger's fields alone (see keys.ts): a record exists if its id is there.
+  local fresh = redis.call('EXISTS', taskKey) == 0
+  if fresh or redis.call('HEXISTS', taskKey, 'id') == 0 then
     redis.call('HSET', taskKey, unpack(fields))
     local state, finishedAt = writtenState(fields)
-    settleRecord(finalTasks, retentionKey, now, taskKey, id, state, finishedAt, true)
+    settleRecord(finalTasks, retentionKey, now, taskKey, id, state, finishedAt, fresh)
     created = created + 1
   end
 end

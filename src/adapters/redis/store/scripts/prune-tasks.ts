@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Retention } from '../../../../ports/store.js';
 import type { StoreKeys } from '../keys.js';
 import { runScript, type RedisScript } from '../../lua-script.js';
+import { FORGET_RECORD } from './settle.js';
 
 /**
  * One bounded step of prune, so that a large backlog never blocks Redis for
@@ -12,20 +13,23 @@ import { runScript, type RedisScript } from '../../lua-script.js';
  * KEYS: final set, retention. ARGV: cutoff, maxRecords, maxAgeMs, task key prefix, batch.
  * Returns { records deleted, whether the batch was used up (there may be more) }.
  * Ids in the final set whose record already expired by TTL leave the set without being counted.
+ * A record goes, not its hash: under RabbitMQ the broker's ledger keeps its
+ * fields there, so that a copy of a finished task is still known as one until
+ * the hash's TTL (see forgetRecord).
  */
 export const pruneTasksScript: RedisScript = {
   name: 'gafferPruneTasks',
   keys: 2,
-  lua: `
+  lua: `${FORGET_RECORD}
 local finalTasks, retentionKey = KEYS[1], KEYS[2]
 local cutoff, maxRecords, maxAgeMs, taskPrefix, batch = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5])
 redis.call('SET', retentionKey, maxAgeMs)
 local removed, budget = 0, batch
 local function forget(ids)
   if #ids == 0 then return end
-  local taskKeys = {}
-  for i, id in ipairs(ids) do taskKeys[i] = taskPrefix .. id end
-  removed = removed + redis.call('DEL', unpack(taskKeys))
+  for _, id in ipairs(ids) do
+    if forgetRecord(taskPrefix .. id) then removed = removed + 1 end
+  end
   redis.call('ZREM', finalTasks, unpack(ids))
   budget = budget - #ids
 end

@@ -1,4 +1,5 @@
 import { FINAL_STATES } from '../../../../core/task-record.js';
+import { RECORD_FIELDS } from '../task-hash.js';
 import type { StoreKeys } from '../keys.js';
 import type { ScriptArg } from '../../lua-script.js';
 
@@ -15,23 +16,51 @@ export const MIN_FINAL_TTL_MS = 60_000;
 const FINAL_TABLE = [...FINAL_STATES].map((state) => `['${state}'] = true`).join(', ');
 
 /**
+ * forgetRecord(taskKey): removes a record's fields, and with them the hash
+ * unless the broker's ledger keeps fields of its own there (see keys.ts),
+ * which stay until their TTL. Returns whether there was a record.
+ */
+export const FORGET_RECORD = `
+local RECORD_FIELDS = { ${RECORD_FIELDS.map((field) => `'${field}'`).join(', ')} }
+local function forgetRecord(taskKey)
+  return redis.call('HDEL', taskKey, unpack(RECORD_FIELDS)) > 0
+end
+`;
+
+/**
+ * finalTtlOf(retentionKey): the TTL of a task hash that became final, in ms
+ * as a string: the retention the last prune stored, or the default, never
+ * less than MIN_FINAL_TTL_MS. Read once per script call, however many tasks
+ * it ends. The RabbitMQ broker's ledger keeps its fields in the same hash
+ * (see keys.ts) and ends them with the same TTL.
+ */
+export const FINAL_TTL = `
+local finalTtl
+local function finalTtlOf(retentionKey)
+  -- Numbers go to Redis as the strings they came as: Lua formats a number for each call that takes one.
+  finalTtl = finalTtl or tostring(math.max(tonumber(redis.call('GET', retentionKey)) or ${DEFAULT_FINAL_TTL_MS}, ${MIN_FINAL_TTL_MS}))
+  return finalTtl
+end
+`;
+
+/**
  * Puts a record's final-ness in order after a write, in the same atomic step:
  * a final record joins the final set (for prune) and expires after the
  * retention (the one the last prune stored, or the default; read once per
  * script call, however many records it settles), and its id is kept for
  * announceFinal; a record that is not final (again) leaves the set and loses
  * its TTL. The caller passes the state and finishedAt it just wrote, when it
- * wrote them: only what it did not write is read back. A record created by
- * this write (`fresh`) has no TTL to lose, but its id may linger in the final
- * set from an expired record of the same id, and leaves it.
+ * wrote them: only what it did not write is read back. A record whose hash
+ * this write created (`fresh`) has no TTL to lose, but its id may linger in
+ * the final set from an expired record of the same id, and leaves it; a
+ * record created in a hash that held the ledger's fields alone is not fresh.
  *
  * announceFinal(channel) publishes the ids settled final by the script, as
  * one JSON array: one message per script call, however many records, so that
  * watchers wake. Every script that settles records calls it at its end.
  */
-export const SETTLE_RECORD = `
+export const SETTLE_RECORD = `${FINAL_TTL}
 local FINAL = { ${FINAL_TABLE} }
-local finalTtl
 local settledFinal = {}
 local function settleRecord(finalTasks, retentionKey, now, taskKey, id, state, finishedAt, fresh)
   if state == nil then
@@ -41,10 +70,8 @@ local function settleRecord(finalTasks, retentionKey, now, taskKey, id, state, f
     finishedAt = redis.call('HGET', taskKey, 'finishedAt')
   end
   if FINAL[state] then
-    -- Numbers go to Redis as the strings they came as: Lua formats a number for each call that takes one.
     redis.call('ZADD', finalTasks, tonumber(finishedAt) and finishedAt or now, id)
-    finalTtl = finalTtl or tostring(math.max(tonumber(redis.call('GET', retentionKey)) or ${DEFAULT_FINAL_TTL_MS}, ${MIN_FINAL_TTL_MS}))
-    redis.call('PEXPIRE', taskKey, finalTtl)
+    redis.call('PEXPIRE', taskKey, finalTtlOf(retentionKey))
     settledFinal[#settledFinal + 1] = id
   else
     redis.call('ZREM', finalTasks, id)

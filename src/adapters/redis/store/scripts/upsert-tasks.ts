@@ -19,15 +19,17 @@ export interface RecordWrite {
 
 /**
  * One record's upsert, as a Lua function: creates the record if it is
- * missing, applies the update and settles it (SETTLE_RECORD). Also part of the
- * RabbitMQ broker's record-and-finish script (see RedisSettlement).
+ * missing, applies the update and settles it (SETTLE_RECORD). The RabbitMQ
+ * broker's record-and-finish script does the same for the records it writes,
+ * with the ledger's fields of the task in the same write (see RedisSettlement).
  */
 export const UPSERT_RECORD = `${SETTLE_RECORD}
 local function upsertRecord(finalTasks, retentionKey, taskKey, id, now, created, updated)
   local fresh = false
-  if #created > 0 and redis.call('EXISTS', taskKey) == 0 then
+  -- A record exists if its id is there: the hash may hold the broker ledger's fields alone (see keys.ts).
+  if #created > 0 and redis.call('HEXISTS', taskKey, 'id') == 0 then
+    fresh = redis.call('EXISTS', taskKey) == 0
     redis.call('HSET', taskKey, unpack(created))
-    fresh = true
   end
   if #updated > 0 then redis.call('HSET', taskKey, unpack(updated)) end
   local state, finishedAt = writtenState(updated)
