@@ -18,6 +18,14 @@ function epochMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/**
+ * How long a worker may run tasks from its lookahead back to back before it
+ * lets its event loop turn (and read the manager's messages: a cancel, a
+ * withdraw). A turn for each task cost short tasks 1.6 µs each in their
+ * worker (12.3 to 10.7 µs of worker CPU a no-op task, three paired runs).
+ */
+const YIELD_EVERY_MS = 1;
+
 function send(message: FromWorker): void {
   process.send?.(message);
 }
@@ -27,6 +35,8 @@ class WorkerLoop {
   /** Tasks sent ahead while one runs (the manager's lookahead); each starts when the one before is done. */
   private readonly waiting: RunTask[] = [];
   private tasksDone = 0;
+  /** When the event loop last turned between two tasks (see YIELD_EVERY_MS). */
+  private yieldedAt = performance.now();
   private idleTimer: NodeJS.Timeout | undefined;
   private leaving = false;
   private rssBytes = process.memoryUsage.rss();
@@ -106,9 +116,14 @@ class WorkerLoop {
     });
     if (leaving) {
       this.leaving = true;
+    } else if (performance.now() - this.yieldedAt < YIELD_EVERY_MS) {
+      this.startNext();
     } else {
       // The next task starts on the next turn, after any cancel or withdraw already on its way.
-      setImmediate(() => this.startNext());
+      setImmediate(() => {
+        this.yieldedAt = performance.now();
+        this.startNext();
+      });
     }
   }
 
