@@ -10,6 +10,7 @@ import { RECORD_AND_FINISH } from './scripts/record-and-finish.js';
 import { MARK_QUEUED } from './scripts/mark-queued.js';
 import { REGISTER } from './scripts/register.js';
 import { RENEW } from './scripts/renew.js';
+import { runningCountKeys } from './scripts/running-counts.js';
 import { REQUEUE } from './scripts/requeue.js';
 import { installScripts, queueScript, runScript, type RedisScript } from '../../redis/lua-script.js';
 import { inChunks, ITEMS_PER_CALL } from '../../redis/script-batches.js';
@@ -38,7 +39,7 @@ const SCRIPTS = {
   claim: { name: 'gafferClaim', keys: 'variable', lua: CLAIM },
   finish: { name: 'gafferFinish', keys: 'variable', lua: FINISH },
   recordAndFinish: { name: 'gafferRecordAndFinish', keys: 'variable', lua: RECORD_AND_FINISH },
-  requeue: { name: 'gafferRequeue', keys: 3, lua: REQUEUE },
+  requeue: { name: 'gafferRequeue', keys: 2, lua: REQUEUE },
   cancel: { name: 'gafferCancel', keys: 1, lua: CANCEL },
   renew: { name: 'gafferRenew', keys: 'variable', lua: RENEW },
 } satisfies Record<string, RedisScript>;
@@ -62,7 +63,7 @@ export class Ledger {
   private readonly finishes: TurnBatch<Finishing, boolean>;
   private readonly recordedFinishes: TurnBatch<Finishing & { record: RecordWrite }, boolean>;
   /** Key names are a prefix and an id or a queue; the hot scripts get the prefixes and build the names themselves. */
-  private readonly prefixes: { task: string; running: string; cancelledQueued: string; group: string; arrivals: string };
+  private readonly prefixes: { task: string; cancelledQueued: string; group: string; arrivals: string };
   /** Where the store keeps the retention that sets the TTL of final task hashes (see FINAL_TTL). */
   private readonly retentionKey: string;
 
@@ -75,7 +76,6 @@ export class Ledger {
     this.retentionKey = storeKeys.retention;
     this.prefixes = {
       task: storeKeys.taskPrefix,
-      running: `${prefix}running:`,
       cancelledQueued: `${prefix}cancelled-queued:`,
       group: `${prefix}group:`,
       arrivals: `${prefix}arrivals:`,
@@ -90,10 +90,6 @@ export class Ledger {
 
   private task(id: string): string {
     return this.prefixes.task + id;
-  }
-
-  private running(queue: string): string {
-    return this.prefixes.running + queue;
   }
 
   private arrivalsKey(queue: string): string {
@@ -133,8 +129,8 @@ export class Ledger {
   /** Decides the fate of a batch of deliveries (see the claim script). */
   async claim(items: readonly ClaimItem[], owner: string, leaseMs: number, now: number): Promise<ClaimVerdict[]> {
     return inChunks(items, (chunk) => {
-      const { task, running, cancelledQueued } = this.prefixes;
-      const args = [this.prefix, owner, now + leaseMs, leaseMs, task, running, cancelledQueued, this.attemptsJson(chunk)];
+      const { task, cancelledQueued } = this.prefixes;
+      const args = [this.prefix, owner, now + leaseMs, leaseMs, task, cancelledQueued, this.attemptsJson(chunk)];
       return runScript(this.redis, SCRIPTS.claim, [], args) as Promise<ClaimVerdict[]>;
     });
   }
@@ -154,8 +150,8 @@ export class Ledger {
     const args: Array<string | number> = [this.retentionKey, this.channels.keyFree(), this.prefix];
     for (const { envelope, state, owner, generation } of items) {
       const lease = this.keyLease(envelope);
-      keys.push(this.task(envelope.id), this.running(envelope.queue), lease);
-      args.push(envelope.id, state, lease, owner, generation);
+      keys.push(this.task(envelope.id), lease);
+      args.push(envelope.id, state, lease, owner, generation, envelope.queue);
     }
     const ended = (await runScript(this.redis, SCRIPTS.finish, keys, args)) as number[];
     return ended.map((flag) => flag === 1);
@@ -171,8 +167,7 @@ export class Ledger {
       // The record is the task's own: upsertItem's id is the task's id.
       [...upsertItem(record.upsert), state, owner, generation, envelope.queue, this.keyLease(envelope)],
     );
-    const { task, running } = this.prefixes;
-    const args = [store.finalChannel, this.channels.keyFree(), this.prefix, task, running, JSON.stringify(tasks)];
+    const args = [store.finalChannel, this.channels.keyFree(), this.prefix, this.prefixes.task, JSON.stringify(tasks)];
     const ended = (await runScript(this.redis, SCRIPTS.recordAndFinish, [store.finalTasks, store.retention], args)) as number[];
     return ended.map((flag) => flag === 1);
   }
@@ -182,8 +177,8 @@ export class Ledger {
     const done = await runScript(
       this.redis,
       SCRIPTS.requeue,
-      [this.task(envelope.id), this.running(envelope.queue), this.keyLease(envelope)],
-      [envelope.id, nextGeneration, Math.max(1, Math.round(keepKeyMs)), owner, generation, this.prefix],
+      [this.task(envelope.id), this.keyLease(envelope)],
+      [envelope.id, nextGeneration, Math.max(1, Math.round(keepKeyMs)), owner, generation, this.prefix, envelope.queue],
     );
     return done === 1;
   }
@@ -219,7 +214,7 @@ export class Ledger {
   /** Renews the leases of what `owner` runs, and writes back what a Redis that restarted empty lost of it (see RENEW). */
   async renew(running: readonly ClaimItem[], owner: string, leaseMs: number, now: number): Promise<void> {
     await inChunks(running, async (chunk) => {
-      await runScript(this.redis, SCRIPTS.renew, [], [owner, now + leaseMs, leaseMs, this.prefixes.task, this.prefixes.running, this.attemptsJson(chunk)]);
+      await runScript(this.redis, SCRIPTS.renew, [], [owner, now + leaseMs, leaseMs, this.prefixes.task, this.prefix, this.attemptsJson(chunk)]);
       return [];
     });
   }
@@ -247,19 +242,21 @@ export class Ledger {
     return this.redis.smembers(`${this.prefix}queues`);
   }
 
-  /** Per queue: arrivals so far, tasks running under a live lease, and cancelled tasks whose message is still queued. */
+  /** Per queue: arrivals so far, tasks running in pools whose lease is live (see RUNNING_COUNTS), and cancelled tasks whose message is still queued. */
   async counts(queues: readonly string[], now: number): Promise<Array<{ arrivals: number; running: number; cancelledQueued: number }>> {
     const pipeline = this.redis.pipeline();
     for (const queue of queues) {
+      const running = runningCountKeys(this.prefix, queue);
       pipeline.get(this.arrivalsKey(queue));
-      pipeline.zcount(this.running(queue), now, '+inf');
+      pipeline.hgetall(running.counts);
+      pipeline.hgetall(running.leases);
       pipeline.get(this.cancelledQueued(queue));
     }
     const replies = await execAll(pipeline as unknown as { exec(): Promise<Array<[Error | null, unknown]>> });
     return queues.map((_, index) => ({
-      arrivals: Number(replies[3 * index] ?? 0),
-      running: Number(replies[3 * index + 1] ?? 0),
-      cancelledQueued: Number(replies[3 * index + 2] ?? 0),
+      arrivals: Number(replies[4 * index] ?? 0),
+      running: runningUnderLiveLeases(replies[4 * index + 1] as Record<string, string>, replies[4 * index + 2] as Record<string, string>, now),
+      cancelledQueued: Number(replies[4 * index + 3] ?? 0),
     }));
   }
 
@@ -295,6 +292,13 @@ export class Ledger {
     this.subscriber?.disconnect();
     await closeClient(this.redis);
   }
+}
+
+/** The sum of the pools' running counts whose lease has not ended; a count below zero (its tasks started before Redis lost the count) counts as none. */
+function runningUnderLiveLeases(counts: Record<string, string>, leases: Record<string, string>, now: number): number {
+  let running = 0;
+  for (const [owner, count] of Object.entries(counts)) if (Number(leases[owner] ?? 0) > now) running += Math.max(0, Number(count));
+  return running;
 }
 
 async function execAll(pipeline: { exec(): Promise<Array<[Error | null, unknown]> | null> }): Promise<unknown[]> {

@@ -1,3 +1,5 @@
+import { RUNNING_COUNTS } from './running-counts.js';
+
 /**
  * Decides what a pool does with a delivery, atomically:
  * - run: it is ours now (state running, lease recorded, key lease taken);
@@ -19,19 +21,22 @@
  * one by one: four keys a delivery as arguments cost the client more than the
  * rest of the claim (ioredis handles each argument on its own).
  *
+ * A task that starts running counts for this owner, and no longer for the
+ * owner it ran under if it did (see RUNNING_COUNTS).
+ *
  * KEYS: none
  * ARGV: prefix, owner, lease end (ms), lease length (ms), the prefixes of task
- * hashes, running sets (by queue) and counts of cancelled tasks still in
- * RabbitMQ (by queue), then the deliveries as one JSON array, each [id,
+ * hashes and counts of cancelled tasks still in RabbitMQ (by queue), then the
+ * deliveries as one JSON array, each [id,
  * attempt generation of this copy (a decimal string: Lua would format a
  * number for every call that writes it), key ('' for none), queue, type, key
  * lease name (a dummy key, never set, for none)]
  */
-export const CLAIM = `
+export const CLAIM = `${RUNNING_COUNTS}
 local prefix, owner, leaseEnd, leaseMs = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local taskPrefix, runningPrefix, cancelledQueuedPrefix = ARGV[5], ARGV[6], ARGV[7]
+local taskPrefix, cancelledQueuedPrefix = ARGV[5], ARGV[6]
 local now = tonumber(leaseEnd) - tonumber(leaseMs)
-local function claim(taskKey, runningSet, leaseKey, cancelledQueued, id, generation, key, queue, taskType)
+local function claim(taskKey, leaseKey, cancelledQueued, id, generation, key, queue, taskType)
   local task = redis.call('HMGET', taskKey, 's', 'g', 'o', 'c', 'u')
   local state, holder, unknownSince = task[1], task[3], tonumber(task[5])
   if not state then
@@ -59,16 +64,22 @@ local function claim(taskKey, runningSet, leaseKey, cancelledQueued, id, generat
     if not lease and unknownSince and now - unknownSince < tonumber(leaseMs) then return 'key_busy' end
     redis.call('SET', leaseKey, id, 'PX', leaseMs)
   end
+  -- Taken over from a pool whose connection died: it no longer runs it.
+  if state == 'running' and holder then countRunning(prefix, queue, holder, -1) end
   redis.call('HSET', taskKey, 's', 'running', 'o', owner, 'g', generation)
-  redis.call('ZADD', runningSet, leaseEnd, id)
+  countRunning(prefix, queue, owner, 1)
   return verdict
 end
-local deliveries = cjson.decode(ARGV[8])
+local deliveries = cjson.decode(ARGV[7])
 local verdicts = {}
+local started = {}
 for item = 1, #deliveries do
   local d = deliveries[item]
   local queue = d[4]
-  verdicts[item] = claim(taskPrefix .. d[1], runningPrefix .. queue, d[6], cancelledQueuedPrefix .. queue, d[1], d[2], d[3], queue, d[5])
+  verdicts[item] = claim(taskPrefix .. d[1], d[6], cancelledQueuedPrefix .. queue, d[1], d[2], d[3], queue, d[5])
+  if verdicts[item] == 'run' or verdicts[item] == 'cancel_requested' then started[queue] = true end
 end
+applyRunningCounts()
+for queue in pairs(started) do leaseRunning(prefix, queue, owner, leaseEnd) end
 return verdicts
 `;

@@ -18,15 +18,15 @@ import { RELEASE_TASK } from './finish.js';
  * four keys a task cost the client more than the rest of the call.
  *
  * KEYS: the store's final set and retention key
- * ARGV: the store's final channel, key channel, prefix, the prefixes of task
- * hashes and running sets (by queue), then the tasks as one JSON array, each
+ * ARGV: the store's final channel, key channel, prefix, the prefix of task
+ * hashes, then the tasks as one JSON array, each
  * [id, now, the record's creation fields, its update fields (see the store's
  * upsertItem), final state, owner, attempt generation, queue, key lease name
  * (a dummy key, never set, for none)]
  */
 export const RECORD_AND_FINISH = `${SETTLE_RECORD}${RELEASE_TASK}
 local finalTasks, retentionKey = KEYS[1], KEYS[2]
-local finalChannel, keyChannel, prefix, taskPrefix, runningPrefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local finalChannel, keyChannel, prefix, taskPrefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local function recordAndFinish(id, now, created, updated, state, owner, generation, queue, lease)
   local taskKey = taskPrefix .. id
   local fields = redis.call('HMGET', taskKey, 's', 'o', 'g', 'c', 'k', 'id')
@@ -45,15 +45,16 @@ local function recordAndFinish(id, now, created, updated, state, owner, generati
   settleRecord(finalTasks, retentionKey, now, taskKey, id, recordState, finishedAt, fresh)
   if not task then return 0 end
   -- A key lease is named by its key.
-  releaseTask(task, runningPrefix .. queue, lease, id, lease, owner, keyChannel, prefix)
+  releaseTask(task, queue, lease, id, lease, owner, keyChannel, prefix)
   return 1
 end
-local tasks = cjson.decode(ARGV[6])
+local tasks = cjson.decode(ARGV[5])
 local ended = {}
 for item = 1, #tasks do
   local t = tasks[item]
   ended[item] = recordAndFinish(t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9])
 end
+applyRunningCounts()
 announceFinal(finalChannel)
 return ended
 `;
