@@ -163,10 +163,12 @@ export class Ledger {
     if (store.taskPrefix !== this.prefixes.task) {
       throw new ConfigError(`the store's records (${store.taskPrefix}*) and the ledger's tasks (${this.prefixes.task}*) must share one prefix: open both with the same redisPrefix`);
     }
-    const tasks = items.map(({ envelope, state, owner, generation, record }) =>
+    const tasks = items.map(({ envelope, state, owner, generation, record }) => {
       // The record is the task's own: upsertItem's id is the task's id.
-      [...upsertItem(record.upsert), state, owner, generation, envelope.queue, this.keyLease(envelope)],
-    );
+      const item: unknown[] = upsertItem(record.upsert);
+      item.push(state, owner, generation, envelope.queue, this.keyLease(envelope));
+      return item;
+    });
     const args = [store.finalChannel, this.channels.keyFree(), this.prefix, this.prefixes.task, JSON.stringify(tasks)];
     const ended = (await runScript(this.redis, SCRIPTS.recordAndFinish, [store.finalTasks, store.retention], args)) as number[];
     return ended.map((flag) => flag === 1);

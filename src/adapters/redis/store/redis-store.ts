@@ -83,7 +83,8 @@ export class RedisStore implements Store {
   /** An update as updateTasks would write it, for a script that writes it along with its own step (see RedisSettlement). */
   recordWrite(update: TaskUpdate): RecordWrite {
     const now = this.clock.now();
-    return { keys: this.keys, upsert: { id: update.id, now, ...updateFields(update, now) } };
+    const fields = updateFields(update, now);
+    return { keys: this.keys, upsert: { id: update.id, now, whenCreated: fields.whenCreated, update: fields.update } };
   }
 
   recordEnqueued(records: readonly TaskRecord[]): Promise<void> {
