@@ -170,7 +170,7 @@ export class FinalWatch {
 
 /**
  * The ids in one message of the final channel: a JSON array, one message per
- * script call (see SETTLE_RECORD's announceFinal). A message that is no such
+ * script call (see SETTLE_RECORD's flushFinal). A message that is no such
  * array is one bare id, as pools of earlier versions announce them, so that
  * a deployment upgraded one process at a time keeps waking its waiters.
  */

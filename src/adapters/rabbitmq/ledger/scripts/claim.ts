@@ -30,7 +30,7 @@ import { RUNNING_COUNTS } from './running-counts.js';
  * deliveries as one JSON array, each [id,
  * attempt generation of this copy (a decimal string: Lua would format a
  * number for every call that writes it), key ('' for none), queue, type, key
- * lease name (a dummy key, never set, for none)]
+ * lease name ('' for none)]
  */
 export const CLAIM = `${RUNNING_COUNTS}
 local prefix, owner, leaseEnd, leaseMs = ARGV[1], ARGV[2], ARGV[3], ARGV[4]

@@ -22,7 +22,7 @@ import { RELEASE_TASK } from './finish.js';
  * hashes, then the tasks as one JSON array, each
  * [id, now, the record's creation fields, its update fields (see the store's
  * upsertItem), final state, owner, attempt generation, queue, key lease name
- * (a dummy key, never set, for none)]
+ * ('' for none)]
  */
 export const RECORD_AND_FINISH = `${SETTLE_RECORD}${RELEASE_TASK}
 local finalTasks, retentionKey = KEYS[1], KEYS[2]
@@ -55,6 +55,6 @@ for item = 1, #tasks do
   ended[item] = recordAndFinish(t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9])
 end
 applyRunningCounts()
-announceFinal(finalChannel)
+flushFinal(finalChannel)
 return ended
 `;

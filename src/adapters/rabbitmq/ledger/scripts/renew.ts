@@ -14,7 +14,7 @@ import { RUNNING_COUNT_GRACE_MS, RUNNING_COUNTS } from './running-counts.js';
  * ARGV: owner, lease end (ms), lease length (ms), the prefix of task hashes,
  * gaffer's prefix, then the tasks as one JSON array, each [id, attempt
  * generation (a decimal string), key ('' for none), queue, type, key lease
- * name (a dummy key, never set, for none)]
+ * name ('' for none)]
  */
 export const RENEW = `${RUNNING_COUNTS}
 local owner, leaseEnd, leaseMs = ARGV[1], ARGV[2], ARGV[3]

@@ -39,7 +39,7 @@ for _, record in ipairs(cjson.decode(ARGV[3])) do
     created = created + 1
   end
 end
-announceFinal(channel)
+flushFinal(channel)
 return created
 `,
 };

@@ -67,7 +67,7 @@ for index = 1, #records do
   local record = records[index]
   upsertRecord(finalTasks, retentionKey, recordPrefix .. record[1], record[1], record[2], record[3], record[4])
 end
-announceFinal(channel)
+flushFinal(channel)
 return #records
 `,
 };
