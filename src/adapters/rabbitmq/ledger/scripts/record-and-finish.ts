@@ -19,10 +19,9 @@ import { RELEASE_TASK } from './finish.js';
  *
  * KEYS: the store's final set and retention key
  * ARGV: the store's final channel, key channel, prefix, the prefix of task
- * hashes, then the tasks as one JSON array, each
- * [id, now, the record's creation fields, its update fields (see the store's
- * upsertItem), final state, owner, attempt generation, queue, key lease name
- * ('' for none)]
+ * hashes, then the tasks as one JSON array, each [id, now, the record's
+ * creation fields, its update fields (see the store's upsertItem), final
+ * state, owner, attempt generation, queue, key lease name ('' for none)]
  */
 export const RECORD_AND_FINISH = `${SETTLE_RECORD}${RELEASE_TASK}
 local finalTasks, retentionKey = KEYS[1], KEYS[2]

@@ -1,4 +1,4 @@
-import { RUNNING_COUNT_GRACE_MS, RUNNING_COUNTS } from './running-counts.js';
+import { RUNNING_COUNTS } from './running-counts.js';
 
 /**
  * Renews the leases of the tasks an owner runs, and writes back what Redis
@@ -44,13 +44,7 @@ end
 applyRunningCounts()
 for queue in pairs(queues) do
   leaseRunning(prefix, queue, owner, leaseEnd)
-  local leases = redis.call('HGETALL', prefix .. 'lease-by-pool:' .. queue)
-  for index = 1, #leases, 2 do
-    if tonumber(leases[index + 1]) + ${RUNNING_COUNT_GRACE_MS} < now then
-      redis.call('HDEL', prefix .. 'lease-by-pool:' .. queue, leases[index])
-      redis.call('HDEL', prefix .. 'running-by-pool:' .. queue, leases[index])
-    end
-  end
+  forgetEndedPools(prefix, queue, now)
 end
 return #tasks
 `;

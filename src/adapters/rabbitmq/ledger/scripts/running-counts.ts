@@ -1,3 +1,14 @@
+/** How long after its lease ended a pool's count and lease are kept (uncounted) before a renewal of another pool deletes them. */
+export const RUNNING_COUNT_GRACE_MS = 10 * 60_000;
+
+/** The two hashes of a queue, after gaffer's prefix (see RUNNING_COUNTS). */
+const COUNTS = 'running-by-pool:';
+const LEASES = 'lease-by-pool:';
+
+export function runningCountKeys(prefix: string, queue: string): { counts: string; leases: string } {
+  return { counts: `${prefix}${COUNTS}${queue}`, leases: `${prefix}${LEASES}${queue}` };
+}
+
 /**
  * How many tasks each pool runs, by queue: a count per pool (owner), not an
  * entry per task, so that a task's claim and end cost Redis nothing here and
@@ -11,12 +22,14 @@
  * Lua functions, all taking gaffer's prefix:
  * - countRunning(prefix, queue, owner, n): adds n to the owner's count, once
  *   the script calls applyRunningCounts() (one HINCRBY per pool and queue);
- * - leaseRunning(prefix, queue, owner, leaseEnd): the owner's lease in queue.
+ * - leaseRunning(prefix, queue, owner, leaseEnd): the owner's lease in queue;
+ * - forgetEndedPools(prefix, queue, now): deletes the count and lease of the
+ *   pools whose lease ended RUNNING_COUNT_GRACE_MS before `now` or earlier.
  */
 export const RUNNING_COUNTS = `
 local runningChanges = {}
 local function countRunning(prefix, queue, owner, n)
-  local key = prefix .. 'running-by-pool:' .. queue
+  local key = prefix .. '${COUNTS}' .. queue
   local byOwner = runningChanges[key]
   if not byOwner then
     byOwner = {}
@@ -33,14 +46,15 @@ local function applyRunningCounts()
   runningChanges = {}
 end
 local function leaseRunning(prefix, queue, owner, leaseEnd)
-  redis.call('HSET', prefix .. 'lease-by-pool:' .. queue, owner, leaseEnd)
+  redis.call('HSET', prefix .. '${LEASES}' .. queue, owner, leaseEnd)
+end
+local function forgetEndedPools(prefix, queue, now)
+  local leases = redis.call('HGETALL', prefix .. '${LEASES}' .. queue)
+  for index = 1, #leases, 2 do
+    if tonumber(leases[index + 1]) + ${RUNNING_COUNT_GRACE_MS} < now then
+      redis.call('HDEL', prefix .. '${LEASES}' .. queue, leases[index])
+      redis.call('HDEL', prefix .. '${COUNTS}' .. queue, leases[index])
+    end
+  end
 end
 `;
-
-/** How long after its lease ended a pool's count and lease are kept (uncounted) before a renewal of another pool deletes them. */
-export const RUNNING_COUNT_GRACE_MS = 10 * 60_000;
-
-/** The two hashes of a queue (see RUNNING_COUNTS). */
-export function runningCountKeys(prefix: string, queue: string): { counts: string; leases: string } {
-  return { counts: `${prefix}running-by-pool:${queue}`, leases: `${prefix}lease-by-pool:${queue}` };
-}
