@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { isFinalState, type TaskRecord } from '../../../core/task-record.js';
 import type { Retention, TaskUpdate } from '../../../ports/store.js';
-import { toParams, toTaskRecord, type StoreTaskRow } from './task-rows.js';
+import { jsonOrNull, toParams, toTaskRecord, type StoreTaskRow } from './task-rows.js';
 
 const COLUMNS = `id, queue, type, key, grp, state, attempts, deaths, enqueued_at, started_at, finished_at, result, error, dead_reason, pool_id, worker_pid`;
 const VALUES = `@id, @queue, @type, @key, @grp, @state, coalesce(@attempts, 0), coalesce(@deaths, 0), @enqueuedAt, @startedAt, @finishedAt, @result, @error, @deadReason, @poolId, @workerPid`;
@@ -43,6 +43,21 @@ export function taskRecordOperations(db: Database.Database): TaskRecordOperation
       dead_reason = coalesce(@deadReason, dead_reason),
       pool_id = coalesce(@poolId, pool_id),
       worker_pid = coalesce(@workerPid, worker_pid)`);
+  // The record nearly always exists (a client writes it at enqueue): an UPDATE by key, with positional parameters,
+  // costs SQLite less than the upsert's INSERT attempt and named ones; the upsert runs only when it changed nothing.
+  const updateExisting = db.prepare(`
+    UPDATE store_tasks SET
+      state = ?,
+      attempts = coalesce(?, attempts),
+      deaths = coalesce(?, deaths),
+      started_at = coalesce(?, started_at),
+      finished_at = coalesce(?, finished_at),
+      result = coalesce(?, result),
+      error = coalesce(?, error),
+      dead_reason = coalesce(?, dead_reason),
+      pool_id = coalesce(?, pool_id),
+      worker_pid = coalesce(?, worker_pid)
+    WHERE id = ?`);
   const select = db.prepare(`SELECT * FROM store_tasks WHERE id IN (SELECT value FROM json_each(?))`);
   const selectFinal = db.prepare(`
     SELECT * FROM store_tasks WHERE id IN (SELECT value FROM json_each(?))
@@ -61,7 +76,20 @@ export function taskRecordOperations(db: Database.Database): TaskRecordOperation
 
   // One update is one statement, atomic by itself; more need a savepoint.
   const updateOne = (update: TaskUpdate, now: number): boolean => {
-    upsert.run(toParams(update, now));
+    const changed = updateExisting.run(
+      update.state,
+      update.attempts ?? null,
+      update.deaths ?? null,
+      update.startedAt ?? null,
+      update.finishedAt ?? null,
+      jsonOrNull(update.result),
+      jsonOrNull(update.error),
+      jsonOrNull(update.deadReason),
+      update.poolId ?? null,
+      update.workerPid ?? null,
+      update.id,
+    ).changes;
+    if (changed === 0) upsert.run(toParams(update, now));
     const final = isFinalState(update.state);
     if (final) logFinal.run(update.id);
     return final;

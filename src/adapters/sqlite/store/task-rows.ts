@@ -55,10 +55,15 @@ export function toParams(record: Partial<TaskRecord> & Pick<TaskRecord, 'id' | '
     enqueuedAt: record.enqueuedAt ?? now,
     startedAt: record.startedAt ?? null,
     finishedAt: record.finishedAt ?? null,
-    result: record.result === undefined ? null : JSON.stringify(record.result),
-    error: record.error === undefined ? null : JSON.stringify(record.error),
-    deadReason: record.deadReason === undefined ? null : JSON.stringify(record.deadReason),
+    result: jsonOrNull(record.result),
+    error: jsonOrNull(record.error),
+    deadReason: jsonOrNull(record.deadReason),
     poolId: record.poolId ?? null,
     workerPid: record.workerPid ?? null,
   };
+}
+
+/** A JSON column's value: undefined (not set) is NULL; anything else, null included, is its JSON text. */
+export function jsonOrNull(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
 }
