@@ -27,10 +27,9 @@ import { RUNNING_COUNTS } from './running-counts.js';
  * KEYS: none
  * ARGV: prefix, owner, lease end (ms), lease length (ms), the prefixes of task
  * hashes and counts of cancelled tasks still in RabbitMQ (by queue), then the
- * deliveries as one JSON array, each [id,
- * attempt generation of this copy (a decimal string: Lua would format a
- * number for every call that writes it), key ('' for none), queue, type, key
- * lease name ('' for none)]
+ * deliveries as one JSON array, each [id, attempt generation of this copy (a
+ * decimal string: Lua would format a number for every call that writes it),
+ * key ('' for none), queue, type, key lease name ('' for none)]
  */
 export const CLAIM = `${RUNNING_COUNTS}
 local prefix, owner, leaseEnd, leaseMs = ARGV[1], ARGV[2], ARGV[3], ARGV[4]

@@ -10,12 +10,13 @@ import { RUNNING_COUNTS } from './running-counts.js';
  * the key channel).
  */
 export const RELEASE_TASK = `${HOLDS}${RUNNING_COUNTS}
-local function releaseTask(task, queue, leaseKey, id, leaseName, owner, keyChannel, prefix)
+local function releaseTask(task, queue, lease, id, owner, keyChannel, prefix)
   countRunning(prefix, queue, owner, -1)
   if task.cancelling then redis.call('SREM', prefix .. 'cancelling:' .. owner, id) end
-  if task.keyed and redis.call('GET', leaseKey) == id then
-    redis.call('DEL', leaseKey)
-    redis.call('PUBLISH', keyChannel, leaseName)
+  -- A key lease is announced by its name, the key it is stored under.
+  if task.keyed and redis.call('GET', lease) == id then
+    redis.call('DEL', lease)
+    redis.call('PUBLISH', keyChannel, lease)
   end
 end
 `;
@@ -27,13 +28,13 @@ end
  * it is left as it is. Returns 1 or 0: ended, or not held.
  */
 export const FINISH_TASK = `${FINAL_TTL}${RELEASE_TASK}
-local function finishTask(taskKey, queue, leaseKey, id, state, leaseName, owner, generation, retentionKey, keyChannel, prefix)
+local function finishTask(taskKey, queue, lease, id, state, owner, generation, retentionKey, keyChannel, prefix)
   local task = holding(taskKey, owner, generation)
   if not task then return 0 end
   -- Its holder ('o') and cancel flag ('c') stay: every reader looks at a final state first, and a restart writes them anew.
   redis.call('HSET', taskKey, 's', state)
   redis.call('PEXPIRE', taskKey, finalTtlOf(retentionKey))
-  releaseTask(task, queue, leaseKey, id, leaseName, owner, keyChannel, prefix)
+  releaseTask(task, queue, lease, id, owner, keyChannel, prefix)
   return 1
 end
 `;
@@ -42,14 +43,14 @@ end
  * Several tasks ended (FINISH_TASK) in one step. Returns 1 or 0 per task.
  *
  * KEYS: per task, 2: its hash, its key lease (or a dummy key)
- * ARGV: the store's retention key (see FINAL_TTL), key channel, prefix, then per task, 6: id, final state, key lease name, owner, attempt generation, queue
+ * ARGV: the store's retention key (see FINAL_TTL), key channel, prefix, then per task, 5: id, final state, owner, attempt generation, queue
  */
 export const FINISH = `${FINISH_TASK}
 local retentionKey, keyChannel, prefix = ARGV[1], ARGV[2], ARGV[3]
 local ended = {}
 for item = 1, #KEYS / 2 do
-  local at = 4 + (item - 1) * 6
-  ended[item] = finishTask(KEYS[2 * item - 1], ARGV[at + 5], KEYS[2 * item], ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4], retentionKey, keyChannel, prefix)
+  local at = 4 + (item - 1) * 5
+  ended[item] = finishTask(KEYS[2 * item - 1], ARGV[at + 4], KEYS[2 * item], ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], retentionKey, keyChannel, prefix)
 end
 applyRunningCounts()
 return ended

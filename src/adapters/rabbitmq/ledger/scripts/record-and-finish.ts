@@ -43,8 +43,7 @@ local function recordAndFinish(id, now, created, updated, state, owner, generati
   if #written > 0 then redis.call('HSET', taskKey, unpack(written)) end
   settleRecord(finalTasks, retentionKey, now, taskKey, id, recordState, finishedAt, fresh)
   if not task then return 0 end
-  -- A key lease is named by its key.
-  releaseTask(task, queue, lease, id, lease, owner, keyChannel, prefix)
+  releaseTask(task, queue, lease, id, owner, keyChannel, prefix)
   return 1
 end
 local tasks = cjson.decode(ARGV[5])
