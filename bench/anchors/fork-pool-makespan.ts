@@ -6,6 +6,7 @@ import { expectExited, waitForExit } from '../harness/processes.js';
 import { mainThreadWakes } from '../harness/main-thread-wakes.js';
 import { median } from '../harness/time.js';
 import type { MakespanRun } from './piscina-makespan.js';
+import type { TaskJournal } from './task-journal.js';
 
 const WORKER = fileURLToPath(new URL('./fork-pool-worker.js', import.meta.url));
 
@@ -24,8 +25,22 @@ export type ForkPoolRun = MakespanRun & Omit<ForkPoolBatch, 'wallMs'>;
  * burnCpu task ahead by a parent that does nothing else (no queue, no store,
  * no record of anything). What it loses against the ideal is what processes, their IPC
  * and their wake-ups cost here; what gaffer loses beyond it is gaffer's own.
+ *
+ * With a `journal`, the parent also does the least a durable queue does for
+ * each task (TaskJournal): each batch is written first, inside the timed run
+ * as gaffer's enqueue is, and each task is claimed durably before its child
+ * gets it and recorded before the next is claimed. What that pool loses
+ * beyond the bare one is what durability costs on this machine, whoever
+ * provides it.
  */
-export async function forkPoolMakespan(calibration: Calibration, count: number, cores: number, repeats: number, warmup: Warmup): Promise<{ efficiency: number; runs: ForkPoolRun[] }> {
+export async function forkPoolMakespan(
+  calibration: Calibration,
+  count: number,
+  cores: number,
+  repeats: number,
+  warmup: Warmup,
+  journal?: TaskJournal,
+): Promise<{ efficiency: number; runs: ForkPoolRun[] }> {
   const children = Array.from({ length: cores }, () => {
     const child = fork(WORKER, [], { serialization: 'json', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     // As gaffer's workers run: the parent's hand-out never waits behind a child's time slice.
@@ -34,10 +49,10 @@ export async function forkPoolMakespan(calibration: Calibration, count: number, 
   });
   try {
     await Promise.all(children.map((child) => once(child, (message) => (message as { ready?: boolean }).ready === true)));
-    for (const { count: n, iterations } of warmup) await runBatch(children, n, iterations);
+    for (const { count: n, iterations } of warmup) await runBatch(children, n, iterations, journal);
     const runs: ForkPoolRun[] = [];
     for (let r = 0; r < repeats; r++) {
-      const { result: batch, singleMs, hostAbsentShare } = await betweenSingles(calibration, cores, () => runBatch(children, count, calibration.iterations));
+      const { result: batch, singleMs, hostAbsentShare } = await betweenSingles(calibration, cores, () => runBatch(children, count, calibration.iterations, journal));
       runs.push({ ...batch, singleMs, hostAbsentShare, efficiency: makespanEfficiency(count, singleMs, cores, batch.wallMs) });
     }
     return { efficiency: median(runs.map((run) => run.efficiency)), runs };
@@ -48,11 +63,12 @@ export async function forkPoolMakespan(calibration: Calibration, count: number, 
   }
 }
 
-/** Runs `count` tasks over the children, each holding its running task and one more. */
-async function runBatch(children: readonly ChildProcess[], count: number, iterations: number): Promise<ForkPoolBatch> {
+/** Runs `count` tasks over the children, each holding its running task and one more; through the journal if there is one. */
+async function runBatch(children: readonly ChildProcess[], count: number, iterations: number, journal?: TaskJournal): Promise<ForkPoolBatch> {
   const cpuBefore = process.cpuUsage();
   const wakesBefore = mainThreadWakes();
   const start = performance.now();
+  await journal?.enqueue(count, iterations);
   let sent = 0;
   let answered = 0;
   await new Promise<void>((resolve, reject) => {
@@ -63,12 +79,22 @@ async function runBatch(children: readonly ChildProcess[], count: number, iterat
       else resolve();
     };
     for (const child of children) {
-      const send = () => {
-        if (sent < count) child.send({ id: sent++, iterations });
-      };
-      const onMessage = () => {
-        answered++;
-        if (answered === count) return finish();
+      // Bare: the next task goes at once. With a journal: the answer is recorded and the next task claimed first.
+      const send = journal
+        ? (doneId?: string) => {
+            const claimNext = sent < count;
+            if (claimNext) sent++;
+            journal.advance(doneId, claimNext).then((task) => {
+              if (doneId !== undefined && ++answered === count) finish();
+              if (task) child.send(task);
+            }, finish);
+          }
+        : () => {
+            if (sent < count) child.send({ id: String(sent++), iterations });
+          };
+      const onMessage = (message: { id: string }) => {
+        if (journal) return send(message.id);
+        if (++answered === count) return finish();
         send();
       };
       const onExit = (code: number | null) => finish(new Error(`a fork-pool child exited (${code}) in the middle of a batch`));

@@ -5,7 +5,7 @@
  */
 import { burnCpu } from '../../test/fixtures/tasks.js';
 
-const queue: Array<{ id: number; iterations: number }> = [];
+const queue: Array<{ id: string; iterations: number }> = [];
 let running = false;
 
 function runNext(): void {
@@ -18,7 +18,7 @@ function runNext(): void {
   setImmediate(runNext);
 }
 
-process.on('message', (task: { id: number; iterations: number }) => {
+process.on('message', (task: { id: string; iterations: number }) => {
   queue.push(task);
   if (!running) runNext();
 });

@@ -1,4 +1,5 @@
 import { forkPoolMakespan } from '../anchors/fork-pool-makespan.js';
+import { withTaskJournal } from '../anchors/open-task-journal.js';
 import { piscinaMakespan, type MakespanRun } from '../anchors/piscina-makespan.js';
 import { betweenSingles, calibrate, makespanEfficiency, type Calibration, type Warmup } from '../calibrate.js';
 import type { BenchContext } from '../context.js';
@@ -99,6 +100,15 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
         `its parent ${forkPool.runs.map((r) => r.parentCpuMicrosPerTask.toFixed(0)).join(', ')} µs and ${forkPool.runs.map((r) => r.parentWakesPerTask.toFixed(2)).join(', ')} wake-ups a task; ` +
         `gaffer reaches ${(gaffer.efficiency / forkPool.efficiency).toFixed(3)} of it`,
     );
+    const durablePool = await withTaskJournal(ctx.stack, 2 * ctx.cores, async (journal) => ({
+      journalName: journal.name,
+      ...(await forkPoolMakespan(calibration, shape.count, ctx.cores, repeats, warmup, journal)),
+    }));
+    ctx.log(
+      `${shape.id}: durable fork pool (${durablePool.journalName}) ${durablePool.efficiency.toFixed(3)} (${durablePool.runs.map((r) => r.efficiency.toFixed(3)).join(', ')}); ` +
+        `its parent ${durablePool.runs.map((r) => r.parentCpuMicrosPerTask.toFixed(0)).join(', ')} µs and ${durablePool.runs.map((r) => r.parentWakesPerTask.toFixed(2)).join(', ')} wake-ups a task; ` +
+        `gaffer reaches ${(gaffer.efficiency / durablePool.efficiency).toFixed(3)} of it`,
+    );
     const production = ctx.stack.kind === 'production';
     const goal = production ? shape.productionGoal : shape.goal;
     figures.push(
@@ -153,6 +163,20 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
           forkPoolSingleMs: forkPool.runs.map((r) => round(r.singleMs, 4)),
           forkPoolParentCpuMicrosPerTask: forkPool.runs.map((r) => round(r.parentCpuMicrosPerTask, 0)),
           forkPoolParentWakesPerTask: forkPool.runs.map((r) => round(r.parentWakesPerTask, 2)),
+        },
+      }),
+      makeFigure({
+        id: production ? `${shape.id}-rabbitmq-vs-durable-fork-pool` : `${shape.id}-vs-durable-fork-pool`,
+        label: `CPU makespan efficiency, ${shape.count} × ~${shape.targetMs} ms on ${ctx.cores} cores${production ? ', RabbitMQ + Redis' : ''}, vs worker processes whose parent records each task durably (${durablePool.journalName})`,
+        unit: 'ratio',
+        gaffer: gaffer.efficiency,
+        anchor: { name: 'durable fork pool', value: durablePool.efficiency },
+        target: null,
+        details: {
+          durablePoolEfficiencies: durablePool.runs.map((r) => round(r.efficiency, 4)),
+          durablePoolSingleMs: durablePool.runs.map((r) => round(r.singleMs, 4)),
+          durablePoolParentCpuMicrosPerTask: durablePool.runs.map((r) => round(r.parentCpuMicrosPerTask, 0)),
+          durablePoolParentWakesPerTask: durablePool.runs.map((r) => round(r.parentWakesPerTask, 2)),
         },
       }),
     );
