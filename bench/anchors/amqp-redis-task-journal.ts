@@ -17,7 +17,9 @@ const RECORD_TTL_MS = 10 * 60_000;
 export class AmqpRedisTaskJournal implements TaskJournal {
   readonly name = 'RabbitMQ and Redis, two round trips and an ack per task';
   private readonly delivered: ConsumeMessage[] = [];
-  private readonly waiting: Array<(message: ConsumeMessage) => void> = [];
+  private readonly waiting: Array<{ resolve(message: ConsumeMessage): void; reject(error: Error): void }> = [];
+  /** Why deliveries stopped (the channel closed or RabbitMQ cancelled the consumer): a run waiting for one fails with it. */
+  private stopped: Error | undefined;
   private readonly held = new Map<string, ConsumeMessage>();
   private batch = 0;
 
@@ -36,7 +38,11 @@ export class AmqpRedisTaskJournal implements TaskJournal {
     const consumer = await model.createChannel();
     await consumer.prefetch(inFlight, false);
     const journal = new AmqpRedisTaskJournal(publisher, consumer, redis, queue, prefix);
-    await consumer.consume(queue, (message) => message && journal.onDelivery(message), { noAck: false });
+    consumer.on('error', () => {});
+    consumer.on('close', () => journal.stop(new Error(`the durable fork pool's channel on ${queue} closed`)));
+    await consumer.consume(queue, (message) => (message ? journal.onDelivery(message) : journal.stop(new Error(`RabbitMQ cancelled the consumer of ${queue}`))), {
+      noAck: false,
+    });
     return journal;
   }
 
@@ -57,7 +63,7 @@ export class AmqpRedisTaskJournal implements TaskJournal {
       this.held.delete(doneId);
     }
     if (!claimNext) return undefined;
-    const message = this.delivered.shift() ?? (await new Promise<ConsumeMessage>((resolve) => this.waiting.push(resolve)));
+    const message = this.delivered.shift() ?? (await this.nextDelivery());
     const task = JSON.parse(message.content.toString()) as JournalTask;
     await this.redis.hset(this.prefix + task.id, 's', 'running');
     this.held.set(task.id, message);
@@ -69,9 +75,19 @@ export class AmqpRedisTaskJournal implements TaskJournal {
     await this.publisher.close().catch(() => {});
   }
 
+  private nextDelivery(): Promise<ConsumeMessage> {
+    if (this.stopped) return Promise.reject(this.stopped);
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
   private onDelivery(message: ConsumeMessage): void {
     const waiter = this.waiting.shift();
-    if (waiter) waiter(message);
+    if (waiter) waiter.resolve(message);
     else this.delivered.push(message);
+  }
+
+  private stop(error: Error): void {
+    this.stopped ??= error;
+    for (const waiter of this.waiting.splice(0)) waiter.reject(this.stopped);
   }
 }
