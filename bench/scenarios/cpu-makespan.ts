@@ -1,4 +1,4 @@
-import { forkPoolMakespan } from '../anchors/fork-pool-makespan.js';
+import { forkPoolMakespan, type ForkPoolRun } from '../anchors/fork-pool-makespan.js';
 import { withTaskJournal } from '../anchors/open-task-journal.js';
 import { piscinaMakespan, type MakespanRun } from '../anchors/piscina-makespan.js';
 import { betweenSingles, calibrate, makespanEfficiency, type Calibration, type Warmup } from '../calibrate.js';
@@ -95,28 +95,30 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
         `host away ${piscina.runs.map((r) => (r.hostAbsentShare * 100).toFixed(0)).join(', ')}% of the time`,
     );
     const forkPool = await forkPoolMakespan(calibration, shape.count, ctx.cores, repeats, warmup);
-    ctx.log(
-      `${shape.id}: bare fork pool (worker processes, nothing recorded) ${forkPool.efficiency.toFixed(3)} (${forkPool.runs.map((r) => r.efficiency.toFixed(3)).join(', ')}); ` +
-        `its parent ${forkPool.runs.map((r) => r.parentCpuMicrosPerTask.toFixed(0)).join(', ')} µs and ${forkPool.runs.map((r) => r.parentWakesPerTask.toFixed(2)).join(', ')} wake-ups a task; ` +
-        `gaffer reaches ${(gaffer.efficiency / forkPool.efficiency).toFixed(3)} of it`,
-    );
     const durablePool = await withTaskJournal(ctx.stack, 2 * ctx.cores, async (journal) => ({
       journalName: journal.name,
       ...(await forkPoolMakespan(calibration, shape.count, ctx.cores, repeats, warmup, journal)),
     }));
-    ctx.log(
-      `${shape.id}: durable fork pool (${durablePool.journalName}) ${durablePool.efficiency.toFixed(3)} (${durablePool.runs.map((r) => r.efficiency.toFixed(3)).join(', ')}); ` +
-        `its parent ${durablePool.runs.map((r) => r.parentCpuMicrosPerTask.toFixed(0)).join(', ')} µs and ${durablePool.runs.map((r) => r.parentWakesPerTask.toFixed(2)).join(', ')} wake-ups a task; ` +
-        `gaffer reaches ${(gaffer.efficiency / durablePool.efficiency).toFixed(3)} of it`,
-    );
     const production = ctx.stack.kind === 'production';
+    const baseId = production ? `${shape.id}-rabbitmq` : shape.id;
+    const baseLabel = `CPU makespan efficiency, ${shape.count} × ~${shape.targetMs} ms on ${ctx.cores} cores${production ? ', RabbitMQ + Redis' : ''}`;
+    const forkPoolRows = [
+      forkPoolRow(forkPool, gaffer.efficiency, { name: 'bare fork pool', kind: 'fork-pool', details: 'forkPool', what: 'worker processes that record nothing' }),
+      forkPoolRow(durablePool, gaffer.efficiency, {
+        name: 'durable fork pool',
+        kind: 'durable-fork-pool',
+        details: 'durablePool',
+        what: `worker processes whose parent records each task durably (${durablePool.journalName})`,
+      }),
+    ];
+    for (const row of forkPoolRows) ctx.log(`${shape.id}: ${row.log}`);
     const goal = production ? shape.productionGoal : shape.goal;
     const drift = singleDrift(gaffer.runs, { piscina: piscina.runs, 'bare fork pool': forkPool.runs, 'durable fork pool': durablePool.runs });
     if (drift) ctx.log(`${shape.id}: ${drift}`);
     figures.push(
       makeFigure({
-        id: production ? `${shape.id}-rabbitmq` : shape.id,
-        label: `CPU makespan efficiency, ${shape.count} × ~${shape.targetMs} ms on ${ctx.cores} cores${production ? ', RabbitMQ + Redis' : ''}`,
+        id: baseId,
+        label: baseLabel,
         unit: 'ratio',
         gaffer: gaffer.efficiency,
         anchor: { name: 'piscina', value: piscina.efficiency },
@@ -154,37 +156,42 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
           piscinaHostAbsentShare: piscina.runs.map((r) => round(r.hostAbsentShare, 3)),
         },
       }),
-      makeFigure({
-        id: production ? `${shape.id}-rabbitmq-vs-fork-pool` : `${shape.id}-vs-fork-pool`,
-        label: `CPU makespan efficiency, ${shape.count} × ~${shape.targetMs} ms on ${ctx.cores} cores${production ? ', RabbitMQ + Redis' : ''}, vs worker processes that record nothing`,
-        unit: 'ratio',
-        gaffer: gaffer.efficiency,
-        anchor: { name: 'bare fork pool', value: forkPool.efficiency },
-        target: null,
-        details: {
-          forkPoolEfficiencies: forkPool.runs.map((r) => round(r.efficiency, 4)),
-          forkPoolSingleMs: forkPool.runs.map((r) => round(r.singleMs, 4)),
-          forkPoolParentCpuMicrosPerTask: forkPool.runs.map((r) => round(r.parentCpuMicrosPerTask, 0)),
-          forkPoolParentWakesPerTask: forkPool.runs.map((r) => round(r.parentWakesPerTask, 2)),
-        },
-      }),
-      makeFigure({
-        id: production ? `${shape.id}-rabbitmq-vs-durable-fork-pool` : `${shape.id}-vs-durable-fork-pool`,
-        label: `CPU makespan efficiency, ${shape.count} × ~${shape.targetMs} ms on ${ctx.cores} cores${production ? ', RabbitMQ + Redis' : ''}, vs worker processes whose parent records each task durably (${durablePool.journalName})`,
-        unit: 'ratio',
-        gaffer: gaffer.efficiency,
-        anchor: { name: 'durable fork pool', value: durablePool.efficiency },
-        target: null,
-        details: {
-          durablePoolEfficiencies: durablePool.runs.map((r) => round(r.efficiency, 4)),
-          durablePoolSingleMs: durablePool.runs.map((r) => round(r.singleMs, 4)),
-          durablePoolParentCpuMicrosPerTask: durablePool.runs.map((r) => round(r.parentCpuMicrosPerTask, 0)),
-          durablePoolParentWakesPerTask: durablePool.runs.map((r) => round(r.parentWakesPerTask, 2)),
-        },
-      }),
+      ...forkPoolRows.map((row) => makeFigure({ id: `${baseId}-vs-${row.kind}`, label: `${baseLabel}, vs ${row.what}`, ...row.figure })),
     );
   }
   return figures;
+}
+
+/**
+ * A row of a fork pool (bare, or with a journal) next to gaffer: its line in
+ * the log, and its figure but for the id and label, which carry the shape's.
+ */
+function forkPoolRow(
+  pool: { efficiency: number; runs: readonly ForkPoolRun[] },
+  gafferEfficiency: number,
+  row: { name: string; kind: string; details: string; what: string },
+) {
+  const { runs } = pool;
+  return {
+    kind: row.kind,
+    what: row.what,
+    log:
+      `${row.name} (${row.what}) ${pool.efficiency.toFixed(3)} (${runs.map((r) => r.efficiency.toFixed(3)).join(', ')}); ` +
+      `its parent ${runs.map((r) => r.parentCpuMicrosPerTask.toFixed(0)).join(', ')} µs and ${runs.map((r) => r.parentWakesPerTask.toFixed(2)).join(', ')} wake-ups a task; ` +
+      `gaffer reaches ${(gafferEfficiency / pool.efficiency).toFixed(3)} of it`,
+    figure: {
+      unit: 'ratio' as const,
+      gaffer: gafferEfficiency,
+      anchor: { name: row.name, value: pool.efficiency },
+      target: null,
+      details: {
+        [`${row.details}Efficiencies`]: runs.map((r) => round(r.efficiency, 4)),
+        [`${row.details}SingleMs`]: runs.map((r) => round(r.singleMs, 4)),
+        [`${row.details}ParentCpuMicrosPerTask`]: runs.map((r) => round(r.parentCpuMicrosPerTask, 0)),
+        [`${row.details}ParentWakesPerTask`]: runs.map((r) => round(r.parentWakesPerTask, 2)),
+      },
+    },
+  };
 }
 
 /**

@@ -6,6 +6,20 @@ import { jsonOrNull, toParams, toTaskRecord, type StoreTaskRow } from './task-ro
 const COLUMNS = `id, queue, type, key, grp, state, attempts, deaths, enqueued_at, started_at, finished_at, result, error, dead_reason, pool_id, worker_pid`;
 const VALUES = `@id, @queue, @type, @key, @grp, @state, coalesce(@attempts, 0), coalesce(@deaths, 0), @enqueuedAt, @startedAt, @finishedAt, @result, @error, @deadReason, @poolId, @workerPid`;
 
+/** The columns an update sets when it carries them (coalesce keeps the rest), with their parameters, in this order. */
+const UPDATED = [
+  ['attempts', 'attempts'],
+  ['deaths', 'deaths'],
+  ['started_at', 'startedAt'],
+  ['finished_at', 'finishedAt'],
+  ['result', 'result'],
+  ['error', 'error'],
+  ['dead_reason', 'deadReason'],
+  ['pool_id', 'poolId'],
+  ['worker_pid', 'workerPid'],
+] as const;
+const setUpdated = (parameter: (name: string) => string) => UPDATED.map(([column, name]) => `${column} = coalesce(${parameter(name)}, ${column})`).join(',\n      ');
+
 export interface TaskRecordOperations {
   insert(records: readonly TaskRecord[], now: number): void;
   replace(records: readonly TaskRecord[], now: number): void;
@@ -34,29 +48,13 @@ export function taskRecordOperations(db: Database.Database): TaskRecordOperation
     INSERT INTO store_tasks (${COLUMNS}) VALUES (${VALUES})
     ON CONFLICT (id) DO UPDATE SET
       state = excluded.state,
-      attempts = coalesce(@attempts, attempts),
-      deaths = coalesce(@deaths, deaths),
-      started_at = coalesce(@startedAt, started_at),
-      finished_at = coalesce(@finishedAt, finished_at),
-      result = coalesce(@result, result),
-      error = coalesce(@error, error),
-      dead_reason = coalesce(@deadReason, dead_reason),
-      pool_id = coalesce(@poolId, pool_id),
-      worker_pid = coalesce(@workerPid, worker_pid)`);
+      ${setUpdated((name) => `@${name}`)}`);
   // The record nearly always exists (a client writes it at enqueue): an UPDATE by key, with positional parameters,
   // costs SQLite less than the upsert's INSERT attempt and named ones; the upsert runs only when it changed nothing.
   const updateExisting = db.prepare(`
     UPDATE store_tasks SET
       state = ?,
-      attempts = coalesce(?, attempts),
-      deaths = coalesce(?, deaths),
-      started_at = coalesce(?, started_at),
-      finished_at = coalesce(?, finished_at),
-      result = coalesce(?, result),
-      error = coalesce(?, error),
-      dead_reason = coalesce(?, dead_reason),
-      pool_id = coalesce(?, pool_id),
-      worker_pid = coalesce(?, worker_pid)
+      ${setUpdated(() => '?')}
     WHERE id = ?`);
   const select = db.prepare(`SELECT * FROM store_tasks WHERE id IN (SELECT value FROM json_each(?))`);
   const selectFinal = db.prepare(`
@@ -76,6 +74,7 @@ export function taskRecordOperations(db: Database.Database): TaskRecordOperation
 
   // One update is one statement, atomic by itself; more need a savepoint.
   const updateOne = (update: TaskUpdate, now: number): boolean => {
+    // Spelled out, in UPDATED's order: this runs for every task that ends, and an array built from the list costs more.
     const changed = updateExisting.run(
       update.state,
       update.attempts ?? null,
