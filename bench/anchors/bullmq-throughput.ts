@@ -1,8 +1,6 @@
-import net from 'node:net';
 import { Queue, Worker } from 'bullmq';
 import { DrainMeter } from '../harness/drain-meter.js';
-
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { bullmqConnection, bullmqQueueName, REDIS_URL } from './bullmq-redis.js';
 
 export type BullmqResult = ReturnType<DrainMeter['result']> | { skipped: string };
 
@@ -13,17 +11,10 @@ export type BullmqResult = ReturnType<DrainMeter['result']> | { skipped: string 
  * addBulk, on a queue of its own that is obliterated afterwards.
  */
 export async function bullmqThroughput(total: number, warmup: number, concurrency = 1, redisUrl = REDIS_URL): Promise<BullmqResult> {
-  const url = new URL(redisUrl);
-  const problem = await pingRedis(url);
-  if (problem) return { skipped: `Redis at ${url.host} unreachable (${problem}): BullMQ anchor skipped` };
-  const connection = {
-    host: url.hostname,
-    port: Number(url.port || 6379),
-    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
-    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
-    ...(url.pathname.length > 1 ? { db: Number(url.pathname.slice(1)) } : {}),
-  };
-  const name = `gaffer-bench-${process.pid}-${Date.now()}`;
+  const redis = await bullmqConnection(redisUrl);
+  if ('skipped' in redis) return { skipped: `${redis.skipped}: BullMQ anchor skipped` };
+  const { connection } = redis;
+  const name = bullmqQueueName('noop');
   const queue = new Queue(name, { connection });
   try {
     for (let i = 0; i < total; i += 1000) {
@@ -51,19 +42,4 @@ export async function bullmqThroughput(total: number, warmup: number, concurrenc
     await queue.obliterate({ force: true });
     await queue.close();
   }
-}
-
-/** A raw PING, so that an absent Redis is reported at once instead of retried forever by the client. */
-function pingRedis(url: URL): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: url.hostname, port: Number(url.port || 6379) });
-    const finish = (problem: string | undefined) => {
-      socket.destroy();
-      resolve(problem);
-    };
-    socket.setTimeout(1000, () => finish('no answer within 1 s'));
-    socket.once('error', (error) => finish(error.message));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => finish(data.toString().startsWith('+PONG') ? undefined : data.toString().trim()));
-  });
 }

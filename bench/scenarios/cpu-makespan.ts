@@ -1,3 +1,5 @@
+import { bullmqSandboxedMakespan } from '../anchors/bullmq-sandboxed-makespan.js';
+import { REDIS_URL } from '../anchors/bullmq-redis.js';
 import { forkPoolMakespan, type ForkPoolRun } from '../anchors/fork-pool-makespan.js';
 import { withTaskJournal } from '../anchors/open-task-journal.js';
 import { piscinaMakespan, type MakespanRun } from '../anchors/piscina-makespan.js';
@@ -100,6 +102,13 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
       ...(await forkPoolMakespan(calibration, shape.count, ctx.cores, repeats, warmup, journal)),
     }));
     const production = ctx.stack.kind === 'production';
+    const bullmq = await bullmqSandboxedMakespan(calibration, shape.count, ctx.cores, repeats, warmup, ctx.stack.kind === 'production' ? ctx.stack.redisUrl : REDIS_URL);
+    ctx.log(
+      'skipped' in bullmq
+        ? `${shape.id}: ${bullmq.skipped}`
+        : `${shape.id}: BullMQ sandboxed ${bullmq.efficiency.toFixed(3)} (${bullmq.runs.map((r) => r.efficiency.toFixed(3)).join(', ')}); ` +
+            `t_single around the runs ${bullmq.runs.map((r) => r.singleMs.toFixed(3)).join(', ')} ms; gaffer reaches ${(gaffer.efficiency / bullmq.efficiency).toFixed(2)}× its efficiency`,
+    );
     const baseId = production ? `${shape.id}-rabbitmq` : shape.id;
     const baseLabel = `CPU makespan efficiency, ${shape.count} × ~${shape.targetMs} ms on ${ctx.cores} cores${production ? ', RabbitMQ + Redis' : ''}`;
     const forkPoolRows = [
@@ -113,7 +122,12 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
     ];
     for (const row of forkPoolRows) ctx.log(`${shape.id}: ${row.log}`);
     const goal = production ? shape.productionGoal : shape.goal;
-    const drift = singleDrift(gaffer.runs, { piscina: piscina.runs, 'bare fork pool': forkPool.runs, 'durable fork pool': durablePool.runs });
+    const drift = singleDrift(gaffer.runs, {
+      piscina: piscina.runs,
+      'bare fork pool': forkPool.runs,
+      'durable fork pool': durablePool.runs,
+      ...('skipped' in bullmq ? {} : { 'BullMQ sandboxed': bullmq.runs }),
+    });
     if (drift) ctx.log(`${shape.id}: ${drift}`);
     figures.push(
       makeFigure({
@@ -157,6 +171,23 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
         },
       }),
       ...forkPoolRows.map((row) => makeFigure({ id: `${baseId}-vs-${row.kind}`, label: `${baseLabel}, vs ${row.what}`, ...row.figure })),
+      makeFigure({
+        id: `${baseId}-vs-bullmq-sandboxed`,
+        label: `${baseLabel}, vs BullMQ's sandboxed processors (a child process a job, on Redis)`,
+        unit: 'ratio',
+        gaffer: gaffer.efficiency,
+        anchor: 'skipped' in bullmq ? null : { name: 'BullMQ sandboxed', value: bullmq.efficiency },
+        target: null,
+        ...('skipped' in bullmq
+          ? { note: bullmq.skipped }
+          : {
+              details: {
+                bullmqSandboxedEfficiencies: bullmq.runs.map((r) => round(r.efficiency, 4)),
+                bullmqSandboxedSingleMs: bullmq.runs.map((r) => round(r.singleMs, 4)),
+                bullmqSandboxedWallMs: bullmq.runs.map((r) => round(r.wallMs, 1)),
+              },
+            }),
+      }),
     );
   }
   return figures;
