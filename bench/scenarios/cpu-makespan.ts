@@ -173,7 +173,7 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
       ...forkPoolRows.map((row) => makeFigure({ id: `${baseId}-vs-${row.kind}`, label: `${baseLabel}, vs ${row.what}`, ...row.figure })),
       makeFigure({
         id: `${baseId}-vs-bullmq-sandboxed`,
-        label: `${baseLabel}, vs BullMQ's sandboxed processors (a child process a job, on Redis)`,
+        label: `${baseLabel}, vs BullMQ's sandboxed processors (its own child processes, on Redis)`,
         unit: 'ratio',
         gaffer: gaffer.efficiency,
         anchor: 'skipped' in bullmq ? null : { name: 'BullMQ sandboxed', value: bullmq.efficiency },
