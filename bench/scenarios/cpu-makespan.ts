@@ -1,5 +1,6 @@
 import { bullmqSandboxedMakespan } from '../anchors/bullmq-sandboxed-makespan.js';
 import { REDIS_URL } from '../anchors/bullmq-redis.js';
+import { celeryMakespan } from '../anchors/celery-makespan.js';
 import { forkPoolMakespan, type ForkPoolRun } from '../anchors/fork-pool-makespan.js';
 import { withTaskJournal } from '../anchors/open-task-journal.js';
 import { piscinaMakespan, type MakespanRun } from '../anchors/piscina-makespan.js';
@@ -103,12 +104,23 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
     }));
     const production = ctx.stack.kind === 'production';
     const bullmq = await bullmqSandboxedMakespan(calibration, shape.count, ctx.cores, repeats, warmup, ctx.stack.kind === 'production' ? ctx.stack.redisUrl : REDIS_URL);
-    ctx.log(
-      'skipped' in bullmq
-        ? `${shape.id}: ${bullmq.skipped}`
-        : `${shape.id}: BullMQ sandboxed ${bullmq.efficiency.toFixed(3)} (${bullmq.runs.map((r) => r.efficiency.toFixed(3)).join(', ')}); ` +
-            `t_single around the runs ${bullmq.runs.map((r) => r.singleMs.toFixed(3)).join(', ')} ms; gaffer reaches ${(gaffer.efficiency / bullmq.efficiency).toFixed(2)}× its efficiency`,
-    );
+    // Celery needs RabbitMQ: it is measured with --broker, on the stack's.
+    const celery = ctx.stack.kind === 'production' ? await celeryMakespan(ctx.stack, calibration, shape.count, ctx.cores, repeats, warmup) : undefined;
+    const toolRows = [
+      toolRow(bullmq, gaffer.efficiency, { name: 'BullMQ sandboxed', kind: 'bullmq-sandboxed', details: 'bullmqSandboxed', what: "BullMQ's sandboxed processors (its own child processes, on Redis)" }),
+      ...(celery
+        ? [
+            toolRow(celery, gaffer.efficiency, {
+              name: 'Celery prefork',
+              kind: 'celery-prefork',
+              details: 'celery',
+              what: "Celery's prefork pool (Python tasks, against Python's own t_single)",
+              extra: 'skipped' in celery ? {} : { celeryVersion: celery.version, celeryIterations: celery.iterations },
+            }),
+          ]
+        : []),
+    ];
+    for (const row of toolRows) ctx.log(`${shape.id}: ${row.log}`);
     const baseId = production ? `${shape.id}-rabbitmq` : shape.id;
     const baseLabel = `CPU makespan efficiency, ${shape.count} × ~${shape.targetMs} ms on ${ctx.cores} cores${production ? ', RabbitMQ + Redis' : ''}`;
     const forkPoolRows = [
@@ -127,6 +139,7 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
       'bare fork pool': forkPool.runs,
       'durable fork pool': durablePool.runs,
       ...('skipped' in bullmq ? {} : { 'BullMQ sandboxed': bullmq.runs }),
+      ...(celery && !('skipped' in celery) ? { 'Celery prefork': celery.runs } : {}),
     });
     if (drift) ctx.log(`${shape.id}: ${drift}`);
     figures.push(
@@ -171,23 +184,7 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
         },
       }),
       ...forkPoolRows.map((row) => makeFigure({ id: `${baseId}-vs-${row.kind}`, label: `${baseLabel}, vs ${row.what}`, ...row.figure })),
-      makeFigure({
-        id: `${baseId}-vs-bullmq-sandboxed`,
-        label: `${baseLabel}, vs BullMQ's sandboxed processors (its own child processes, on Redis)`,
-        unit: 'ratio',
-        gaffer: gaffer.efficiency,
-        anchor: 'skipped' in bullmq ? null : { name: 'BullMQ sandboxed', value: bullmq.efficiency },
-        target: null,
-        ...('skipped' in bullmq
-          ? { note: bullmq.skipped }
-          : {
-              details: {
-                bullmqSandboxedEfficiencies: bullmq.runs.map((r) => round(r.efficiency, 4)),
-                bullmqSandboxedSingleMs: bullmq.runs.map((r) => round(r.singleMs, 4)),
-                bullmqSandboxedWallMs: bullmq.runs.map((r) => round(r.wallMs, 1)),
-              },
-            }),
-      }),
+      ...toolRows.map((row) => makeFigure({ id: `${baseId}-vs-${row.kind}`, label: `${baseLabel}, vs ${row.what}`, ...row.figure })),
     );
   }
   return figures;
@@ -220,6 +217,42 @@ function forkPoolRow(
         [`${row.details}SingleMs`]: runs.map((r) => round(r.singleMs, 4)),
         [`${row.details}ParentCpuMicrosPerTask`]: runs.map((r) => round(r.parentCpuMicrosPerTask, 0)),
         [`${row.details}ParentWakesPerTask`]: runs.map((r) => round(r.parentWakesPerTask, 2)),
+      },
+    },
+  };
+}
+
+/**
+ * A row of a tool that users run instead (BullMQ, Celery) next to gaffer:
+ * its line in the log, and its figure but for the id and label; when the tool
+ * could not run here (no Redis, no python3-celery), a row without an anchor
+ * whose note says why.
+ */
+function toolRow(
+  tool: { efficiency: number; runs: readonly MakespanRun[] } | { skipped: string },
+  gafferEfficiency: number,
+  row: { name: string; kind: string; details: string; what: string; extra?: Record<string, unknown> },
+) {
+  const base = { kind: row.kind, what: row.what };
+  if ('skipped' in tool) {
+    return { ...base, log: tool.skipped, figure: { unit: 'ratio' as const, gaffer: gafferEfficiency, anchor: null, target: null, note: tool.skipped } };
+  }
+  const { runs } = tool;
+  return {
+    ...base,
+    log:
+      `${row.name} ${tool.efficiency.toFixed(3)} (${runs.map((r) => r.efficiency.toFixed(3)).join(', ')}); ` +
+      `t_single around the runs ${runs.map((r) => r.singleMs.toFixed(3)).join(', ')} ms; gaffer reaches ${(gafferEfficiency / tool.efficiency).toFixed(2)}× its efficiency`,
+    figure: {
+      unit: 'ratio' as const,
+      gaffer: gafferEfficiency,
+      anchor: { name: row.name, value: tool.efficiency },
+      target: null,
+      details: {
+        ...row.extra,
+        [`${row.details}Efficiencies`]: runs.map((r) => round(r.efficiency, 4)),
+        [`${row.details}SingleMs`]: runs.map((r) => round(r.singleMs, 4)),
+        [`${row.details}WallMs`]: runs.map((r) => round(r.wallMs, 1)),
       },
     },
   };

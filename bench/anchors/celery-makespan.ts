@@ -1,0 +1,138 @@
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
+import { makespanEfficiency, type Calibration, type Warmup } from '../calibrate.js';
+import { waitForExit } from '../harness/processes.js';
+import { startAbsenceMeter } from '../harness/quiet.js';
+import type { ProductionStack } from '../harness/stack.js';
+import { median } from '../harness/time.js';
+import { readDoneTimes, readyCount, waitForDone, withCeleryApp, type CeleryApp } from './celery-app.js';
+import type { MakespanRun } from './piscina-makespan.js';
+
+/**
+ * A Python process that stays up for the whole anchor, so that no
+ * interpreter start is timed: it calibrates Python's burn_cpu, measures its
+ * single-task time, and publishes batches of burn tasks through one producer.
+ * It answers each command on stdin with one line of JSON.
+ */
+const DRIVER = String.raw`
+import json
+import statistics
+import sys
+import time
+import celery
+from gaffer_bench_celery import app, burn, burn_cpu
+
+
+def timed(iterations):
+    start = time.perf_counter()
+    burn_cpu(iterations)
+    return (time.perf_counter() - start) * 1000
+
+
+def single(iterations, samples):
+    return statistics.median(timed(iterations) for _ in range(samples))
+
+
+def calibrate(target_ms, samples):
+    iterations = 10000
+    for _ in range(3):
+        timed(iterations)
+    for _ in range(5):
+        ms = statistics.median(timed(iterations) for _ in range(3))
+        iterations = max(1, round(iterations * target_ms / ms))
+    return {'iterations': iterations, 'singleMs': single(iterations, samples), 'version': celery.__version__}
+
+
+for line in sys.stdin:
+    command = line.split()
+    if command[0] == 'calibrate':
+        answer = calibrate(float(command[1]), int(command[2]))
+    elif command[0] == 'single':
+        answer = {'singleMs': single(int(command[1]), int(command[2]))}
+    elif command[0] == 'publish':
+        count, iterations, batch = int(command[1]), int(command[2]), command[3]
+        with app.producer_or_acquire() as producer:
+            started = time.time()
+            for _ in range(count):
+                burn.apply_async((iterations, batch), producer=producer)
+        answer = {'startedAt': started * 1000}
+    print(json.dumps(answer), flush=True)
+`;
+
+export type CeleryMakespan = { efficiency: number; runs: MakespanRun[]; version: string; iterations: number } | { skipped: string };
+
+/**
+ * The anchor of the issues' "Celery prefork": Celery's prefork pool with
+ * `cores` processes on the stack's RabbitMQ (see celery-app.ts for its
+ * settings: Celery's defaults), running Python's burn_cpu batches of the
+ * shape's size. Its efficiency is held against Python's own single-task time,
+ * measured around each run as gaffer's is, by the process that publishes;
+ * its warm-up is gaffer's, task for task, sized in milliseconds. A run is
+ * timed from just before the first publish to the last task's end.
+ */
+export async function celeryMakespan(
+  stack: ProductionStack,
+  calibration: Calibration,
+  count: number,
+  cores: number,
+  repeats: number,
+  warmup: Warmup,
+): Promise<CeleryMakespan> {
+  return withCeleryApp(stack, 'celery-makespan', async (app): Promise<CeleryMakespan> => {
+    const driver = startDriver(app);
+    const worker = app.startWorker(cores);
+    try {
+      const python = (await driver.ask(`calibrate ${calibration.targetMs} ${calibration.samples}`)) as { iterations: number; singleMs: number; version: string };
+      const single = async () => ((await driver.ask(`single ${python.iterations} ${calibration.samples}`)) as { singleMs: number }).singleMs;
+      let batches = 0;
+      const runBatch = async (n: number, iterations: number): Promise<{ wallMs: number } | { lost: number }> => {
+        const name = `done-b${batches++}`;
+        const { startedAt } = (await driver.ask(`publish ${n} ${iterations} ${name.slice('done-'.length)}`)) as { startedAt: number };
+        const done = await waitForDone(app.outDir, name, n, () => worker.checkAlive(), () => readyCount(stack, app.queue).then((ready) => ready === 0));
+        if (done < n) return { lost: n - done };
+        return { wallMs: readDoneTimes(app.outDir, name).at(-1)! - startedAt };
+      };
+      const lostNote = (lost: number, n: number) => ({
+        skipped: `Celery's worker never ran ${lost} of a batch of ${n} tasks (nothing done for a while, its queue empty: early-acked and lost); the Celery anchor is skipped`,
+      });
+
+      for (const { count: n, iterations } of warmup.filter(({ count: n }) => n > 0)) {
+        const batch = await runBatch(n, Math.max(1, Math.round((iterations / calibration.iterations) * python.iterations)));
+        if ('lost' in batch) return lostNote(batch.lost, n);
+      }
+      const runs: MakespanRun[] = [];
+      for (let r = 0; r < repeats; r++) {
+        const before = await single();
+        const absence = startAbsenceMeter(cores);
+        const batch = await runBatch(count, python.iterations);
+        const hostAbsentShare = absence();
+        if ('lost' in batch) return lostNote(batch.lost, count);
+        const singleMs = (before + (await single())) / 2;
+        runs.push({ wallMs: batch.wallMs, singleMs, hostAbsentShare, efficiency: makespanEfficiency(count, singleMs, cores, batch.wallMs) });
+      }
+      return { efficiency: median(runs.map((run) => run.efficiency)), runs, version: python.version, iterations: python.iterations };
+    } finally {
+      await driver.close();
+      await worker.stop();
+    }
+  });
+}
+
+function startDriver(app: CeleryApp) {
+  const child = spawn(app.python, [app.script('driver.py', DRIVER)], { cwd: app.dir, env: app.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  return {
+    async ask(command: string): Promise<unknown> {
+      child.stdin!.write(`${command}\n`);
+      const next = await lines.next();
+      if (next.done) throw new Error(`the Celery bench driver exited (${child.exitCode ?? child.signalCode}) on "${command}": ${stderr.trim()}`);
+      return JSON.parse(next.value);
+    },
+    async close(): Promise<void> {
+      child.stdin!.end();
+      await waitForExit(child, 'the Celery bench driver', 10_000);
+    },
+  };
+}
