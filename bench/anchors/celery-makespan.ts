@@ -5,7 +5,7 @@ import { waitForExit } from '../harness/processes.js';
 import { startAbsenceMeter } from '../harness/quiet.js';
 import type { ProductionStack } from '../harness/stack.js';
 import { median } from '../harness/time.js';
-import { readDoneTimes, readyCount, waitForDone, withCeleryApp, type CeleryApp } from './celery-app.js';
+import { readDoneTimes, readyCount, STALL_MS, waitForDone, withCeleryApp, type CeleryApp } from './celery-app.js';
 import type { MakespanRun } from './piscina-makespan.js';
 
 /**
@@ -33,20 +33,20 @@ def single(iterations, samples):
     return statistics.median(timed(iterations) for _ in range(samples))
 
 
-def calibrate(target_ms, samples):
+def calibrate(target_ms):
     iterations = 10000
     for _ in range(3):
         timed(iterations)
     for _ in range(5):
         ms = statistics.median(timed(iterations) for _ in range(3))
         iterations = max(1, round(iterations * target_ms / ms))
-    return {'iterations': iterations, 'singleMs': single(iterations, samples), 'version': celery.__version__}
+    return {'iterations': iterations, 'version': celery.__version__}
 
 
 for line in sys.stdin:
     command = line.split()
     if command[0] == 'calibrate':
-        answer = calibrate(float(command[1]), int(command[2]))
+        answer = calibrate(float(command[1]))
     elif command[0] == 'single':
         answer = {'singleMs': single(int(command[1]), int(command[2]))}
     elif command[0] == 'publish':
@@ -82,18 +82,19 @@ export async function celeryMakespan(
     const driver = startDriver(app);
     const worker = app.startWorker(cores);
     try {
-      const python = (await driver.ask(`calibrate ${calibration.targetMs} ${calibration.samples}`)) as { iterations: number; singleMs: number; version: string };
+      const python = (await driver.ask(`calibrate ${calibration.targetMs}`)) as { iterations: number; version: string };
       const single = async () => ((await driver.ask(`single ${python.iterations} ${calibration.samples}`)) as { singleMs: number }).singleMs;
       let batches = 0;
       const runBatch = async (n: number, iterations: number): Promise<{ wallMs: number } | { lost: number }> => {
-        const name = `done-b${batches++}`;
-        const { startedAt } = (await driver.ask(`publish ${n} ${iterations} ${name.slice('done-'.length)}`)) as { startedAt: number };
+        const label = `b${batches++}`;
+        const name = `done-${label}`;
+        const { startedAt } = (await driver.ask(`publish ${n} ${iterations} ${label}`)) as { startedAt: number };
         const done = await waitForDone(app.outDir, name, n, () => worker.checkAlive(), () => readyCount(stack, app.queue).then((ready) => ready === 0));
         if (done < n) return { lost: n - done };
         return { wallMs: readDoneTimes(app.outDir, name).at(-1)! - startedAt };
       };
       const lostNote = (lost: number, n: number) => ({
-        skipped: `Celery's worker never ran ${lost} of a batch of ${n} tasks (nothing done for a while, its queue empty: early-acked and lost); the Celery anchor is skipped`,
+        skipped: `Celery's worker never ran ${lost} of a batch of ${n} tasks (nothing done for ${STALL_MS / 1000} s, its queue empty: early-acked and lost); the Celery anchor is skipped`,
       });
 
       for (const { count: n, iterations } of warmup.filter(({ count: n }) => n > 0)) {
