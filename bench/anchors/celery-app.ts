@@ -41,7 +41,8 @@ async function findCeleryPython(): Promise<string | undefined> {
  *
  * How "done" is counted: each prefork child appends the time.time() at the
  * end of every task to a file of its own (done-<pid>.log, or
- * done-<batch>-<pid>.log for a burn task's batch; line-buffered: one
+ * done-<batch>-<pid>.log for a burn task's batch, whose tasks also write
+ * the CPU time burn_cpu took them to cpu-<batch>-<pid>.txt; line-buffered: one
  * write(2) per task, a few µs, next to Celery's hundreds per task). This is
  * the simplest honest clock: it needs no second service in the task's path
  * (a Redis INCR would add a network round trip to each task) and no event
@@ -77,12 +78,16 @@ app.conf.update(
 _logs = {}
 
 
-def _done(name):
+def _log(name, ext):
     key = (name, os.getpid())
     log = _logs.get(key)
     if log is None:
-        log = _logs[key] = open(os.path.join(OUT, '%s-%d.log' % (name, os.getpid())), 'a', buffering=1)
-    log.write('%.6f\n' % time.time())
+        log = _logs[key] = open(os.path.join(OUT, '%s-%d.%s' % (name, os.getpid(), ext)), 'a', buffering=1)
+    return log
+
+
+def _done(name):
+    _log(name, 'log').write('%.6f\n' % time.time())
 
 
 def burn_cpu(iterations):
@@ -101,7 +106,10 @@ def noop():
 
 @app.task(name='burn')
 def burn(iterations, batch):
+    start = time.process_time()
     burn_cpu(iterations)
+    # Before the done line: once a batch's done lines are all there, so are its CPU times.
+    _log('cpu-%s' % batch, 'txt').write('%.4f\n' % ((time.process_time() - start) * 1000))
     _done('done-%s' % batch)
 `;
 
@@ -258,6 +266,16 @@ function doneFiles(outDir: string, name: string): string[] {
     .readdirSync(outDir)
     .filter((file) => pattern.test(file))
     .map((file) => path.join(outDir, file));
+}
+
+/** The CPU time (ms) burn_cpu took each task of a batch in Celery's pool processes. */
+export function readTaskCpuTimes(outDir: string, batch: string): number[] {
+  const pattern = new RegExp(`^cpu-${batch}-\\d+\\.txt$`);
+  return fs
+    .readdirSync(outDir)
+    .filter((file) => pattern.test(file))
+    .flatMap((file) => fs.readFileSync(path.join(outDir, file), 'utf8').trim().split('\n'))
+    .map(Number);
 }
 
 /** Messages ready in the queue (not those a consumer holds). */

@@ -5,14 +5,14 @@ import { waitForExit } from '../harness/processes.js';
 import { startAbsenceMeter } from '../harness/quiet.js';
 import type { ProductionStack } from '../harness/stack.js';
 import { median } from '../harness/time.js';
-import { readDoneTimes, readyCount, STALL_MS, waitForDone, withCeleryApp, type CeleryApp } from './celery-app.js';
+import { readDoneTimes, readTaskCpuTimes, readyCount, STALL_MS, waitForDone, withCeleryApp, type CeleryApp, type CeleryWorker } from './celery-app.js';
 import type { MakespanRun } from './piscina-makespan.js';
 
 /**
  * A Python process that stays up for the whole anchor, so that no
- * interpreter start is timed: it calibrates Python's burn_cpu, measures its
- * single-task time, and publishes batches of burn tasks through one producer.
- * It answers each command on stdin with one line of JSON.
+ * interpreter start is timed: it sizes Python's burn_cpu for the shape, and
+ * publishes batches of burn tasks. It answers each command on stdin with one
+ * line of JSON.
  */
 const DRIVER = String.raw`
 import json
@@ -29,17 +29,15 @@ def timed(iterations):
     return (time.perf_counter() - start) * 1000
 
 
-def single(iterations, samples):
-    return statistics.median(timed(iterations) for _ in range(samples))
-
-
 def calibrate(target_ms):
+    # Rescaled by the median of 5 until it lands within 2% of the target: one slow timing (an interrupt, the other
+    # core's work) must not leave the tasks a third short, as a median of 3 once did here.
     iterations = 10000
-    for _ in range(3):
-        timed(iterations)
-    for _ in range(5):
-        ms = statistics.median(timed(iterations) for _ in range(3))
+    for _ in range(12):
+        ms = statistics.median(timed(iterations) for _ in range(5))
         iterations = max(1, round(iterations * target_ms / ms))
+        if abs(ms - target_ms) <= 0.02 * target_ms:
+            break
     return {'iterations': iterations, 'version': celery.__version__}
 
 
@@ -47,8 +45,6 @@ for line in sys.stdin:
     command = line.split()
     if command[0] == 'calibrate':
         answer = calibrate(float(command[1]))
-    elif command[0] == 'single':
-        answer = {'singleMs': single(int(command[1]), int(command[2]))}
     elif command[0] == 'publish':
         count, iterations, batch = int(command[1]), int(command[2]), command[3]
         with app.producer_or_acquire() as producer:
@@ -65,10 +61,15 @@ export type CeleryMakespan = { efficiency: number; runs: MakespanRun[]; version:
  * The anchor of the issues' "Celery prefork": Celery's prefork pool with
  * `cores` processes on the stack's RabbitMQ (see celery-app.ts for its
  * settings: Celery's defaults), running Python's burn_cpu batches of the
- * shape's size. Its efficiency is held against Python's own single-task time,
- * measured around each run as gaffer's is, by the process that publishes;
- * its warm-up is gaffer's, task for task, sized in milliseconds. A run is
- * timed from just before the first publish to the last task's end.
+ * shape's size; its warm-up is gaffer's, task for task, sized in
+ * milliseconds. A run is timed from just before the first publish to the last
+ * task's end.
+ *
+ * Its t_single is the median CPU time burn_cpu took a task of the run, in the
+ * pool processes themselves (time.process_time): timed by another Python
+ * process, it came out 30% above or below what the pool's own tasks took, from
+ * one run to the next here, where Node's timings agree with its workers' to a
+ * few percent.
  */
 export async function celeryMakespan(
   stack: ProductionStack,
@@ -80,18 +81,20 @@ export async function celeryMakespan(
 ): Promise<CeleryMakespan> {
   return withCeleryApp(stack, 'celery-makespan', async (app): Promise<CeleryMakespan> => {
     const driver = startDriver(app);
-    const worker = app.startWorker(cores);
+    let worker: CeleryWorker | undefined;
     try {
+      // Sized before the worker starts: its start-up would slow the timings down.
       const python = (await driver.ask(`calibrate ${calibration.targetMs}`)) as { iterations: number; version: string };
-      const single = async () => ((await driver.ask(`single ${python.iterations} ${calibration.samples}`)) as { singleMs: number }).singleMs;
+      const running = app.startWorker(cores);
+      worker = running;
       let batches = 0;
-      const runBatch = async (n: number, iterations: number): Promise<{ wallMs: number } | { lost: number }> => {
+      const runBatch = async (n: number, iterations: number): Promise<{ wallMs: number; taskCpuMs: number } | { lost: number }> => {
         const label = `b${batches++}`;
         const name = `done-${label}`;
         const { startedAt } = (await driver.ask(`publish ${n} ${iterations} ${label}`)) as { startedAt: number };
-        const done = await waitForDone(app.outDir, name, n, () => worker.checkAlive(), () => readyCount(stack, app.queue).then((ready) => ready === 0));
+        const done = await waitForDone(app.outDir, name, n, () => running.checkAlive(), () => readyCount(stack, app.queue).then((ready) => ready === 0));
         if (done < n) return { lost: n - done };
-        return { wallMs: readDoneTimes(app.outDir, name).at(-1)! - startedAt };
+        return { wallMs: readDoneTimes(app.outDir, name).at(-1)! - startedAt, taskCpuMs: median(readTaskCpuTimes(app.outDir, label)) };
       };
       const lostNote = (lost: number, n: number) => ({
         skipped: `Celery's worker never ran ${lost} of a batch of ${n} tasks (nothing done for ${STALL_MS / 1000} s, its queue empty: early-acked and lost); the Celery anchor is skipped`,
@@ -103,18 +106,17 @@ export async function celeryMakespan(
       }
       const runs: MakespanRun[] = [];
       for (let r = 0; r < repeats; r++) {
-        const before = await single();
         const absence = startAbsenceMeter(cores);
         const batch = await runBatch(count, python.iterations);
         const hostAbsentShare = absence();
         if ('lost' in batch) return lostNote(batch.lost, count);
-        const singleMs = (before + (await single())) / 2;
-        runs.push({ wallMs: batch.wallMs, singleMs, hostAbsentShare, efficiency: makespanEfficiency(count, singleMs, cores, batch.wallMs) });
+        const { wallMs, taskCpuMs: singleMs } = batch;
+        runs.push({ wallMs, singleMs, hostAbsentShare, efficiency: makespanEfficiency(count, singleMs, cores, wallMs) });
       }
       return { efficiency: median(runs.map((run) => run.efficiency)), runs, version: python.version, iterations: python.iterations };
     } finally {
       await driver.close();
-      await worker.stop();
+      await worker?.stop();
     }
   });
 }

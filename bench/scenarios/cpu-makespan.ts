@@ -114,7 +114,7 @@ export async function cpuMakespan(ctx: BenchContext): Promise<Figure[]> {
               name: 'Celery prefork',
               kind: 'celery-prefork',
               details: 'celery',
-              what: "Celery's prefork pool (Python tasks, against Python's own t_single)",
+              what: "Celery's prefork pool (Python tasks, against their own CPU time)",
               extra: 'skipped' in celery ? {} : { celeryVersion: celery.version, celeryIterations: celery.iterations },
             }),
           ]
@@ -242,7 +242,7 @@ function toolRow(
     ...base,
     log:
       `${row.name} ${tool.efficiency.toFixed(3)} (${runs.map((r) => r.efficiency.toFixed(3)).join(', ')}); ` +
-      `t_single around the runs ${runs.map((r) => r.singleMs.toFixed(3)).join(', ')} ms; gaffer reaches ${(gafferEfficiency / tool.efficiency).toFixed(2)}× its efficiency`,
+      `t_single ${runs.map((r) => r.singleMs.toFixed(3)).join(', ')} ms; gaffer reaches ${(gafferEfficiency / tool.efficiency).toFixed(2)}× its efficiency`,
     figure: {
       unit: 'ratio' as const,
       gaffer: gafferEfficiency,
