@@ -47,7 +47,8 @@ export async function bullmqSandboxedMakespan(
   const runBatch = async (n: number, iterations: number): Promise<number> => {
     const start = performance.now();
     const done = new Promise<number>((resolve, reject) => {
-      batch = { left: n, lastAt: start, resolve: () => resolve(batch!.lastAt), reject };
+      const current = { left: n, lastAt: start, resolve: () => resolve(current.lastAt), reject };
+      batch = current;
     });
     for (let i = 0; i < n; i += ADD_SLICE) {
       await queue.addBulk(Array.from({ length: Math.min(ADD_SLICE, n - i) }, () => ({ name: 'burn', data: { iterations } })));

@@ -114,7 +114,7 @@ def burn(iterations, batch):
 `;
 
 /** "1712345678.123456\n": seconds since the epoch, 6 decimals, until the year 2286. */
-export const LINE_BYTES = 18;
+const LINE_BYTES = 18;
 
 /** Exchanges a Celery worker may declare besides the queue's own: removed afterwards if this run made them. */
 const CELERY_EXCHANGES = ['celeryev', 'celery.pidbox', 'reply.celery.pidbox', 'celery'];
@@ -133,8 +133,13 @@ export interface CeleryApp {
 }
 
 export interface CeleryWorker {
-  /** Throws if the worker exited: it can no longer finish what it was given. */
-  checkAlive(): void;
+  /**
+   * Waits until the done files named `<name>-<pid>.log` hold `total` lines;
+   * returns the lines done, fewer than `total` if no task was done for
+   * STALL_MS while the queue was empty (Celery took them and never ran them).
+   * Fails if the worker exits meanwhile.
+   */
+  waitForDone(name: string, total: number): Promise<number>;
   /** Warm shutdown: its pool children finish and exit, then the worker; fails if any of them is left. */
   stop(): Promise<void>;
 }
@@ -198,12 +203,13 @@ function startCeleryWorker(stack: ProductionStack, app: Omit<CeleryApp, 'script'
     worker.kill('SIGTERM');
     await waitForExit(worker, 'the Celery worker', 5000);
   });
+  const checkAlive = () => {
+    if (worker.exitCode !== null || worker.signalCode !== null) {
+      throw new Error(`the Celery worker exited (${worker.exitCode ?? worker.signalCode}) before its tasks were done: ${stderr.trim()}`);
+    }
+  };
   return {
-    checkAlive() {
-      if (worker.exitCode !== null || worker.signalCode !== null) {
-        throw new Error(`the Celery worker exited (${worker.exitCode ?? worker.signalCode}) before its tasks were done: ${stderr.trim()}`);
-      }
-    },
+    waitForDone: (name, total) => waitForDone(app.outDir, name, total, checkAlive, () => readyCount(stack, app.queue).then((ready) => ready === 0)),
     async stop() {
       untrack();
       // Its pool children, to check that they are gone too: those alive now, and those that wrote a file.
@@ -224,13 +230,8 @@ function startCeleryWorker(stack: ProductionStack, app: Omit<CeleryApp, 'script'
  */
 export const STALL_MS = 15_000;
 
-/**
- * Waits until the done files named `<name>-<pid>.log` hold `total` lines (by
- * size), calling `check` on each look; returns the lines done, fewer than
- * `total` if no task was done for STALL_MS while `queueEmpty` says nothing is
- * left to take.
- */
-export async function waitForDone(
+/** See CeleryWorker.waitForDone: progress by the files' sizes, `check` on each look. */
+async function waitForDone(
   outDir: string,
   name: string,
   total: number,
@@ -243,7 +244,7 @@ export async function waitForDone(
   for (;;) {
     check();
     let bytes = 0;
-    for (const file of doneFiles(outDir, name)) bytes += fs.statSync(file).size;
+    for (const file of filesNamed(outDir, name, 'log')) bytes += fs.statSync(file).size;
     if (bytes >= total * LINE_BYTES) return total;
     if (bytes !== last.bytes) last = { bytes, at: Date.now() };
     else if (Date.now() - last.at >= STALL_MS && (await queueEmpty())) return Math.floor(bytes / LINE_BYTES);
@@ -254,32 +255,31 @@ export async function waitForDone(
 
 /** The done times (ms since the epoch, sorted) in the files named `<name>-<pid>.log`. */
 export function readDoneTimes(outDir: string, name: string): number[] {
-  return doneFiles(outDir, name)
-    .flatMap((file) => fs.readFileSync(file, 'utf8').trim().split('\n'))
+  return readLines(outDir, name, 'log')
     .map((line) => Number(line) * 1000)
     .sort((a, b) => a - b);
 }
 
-function doneFiles(outDir: string, name: string): string[] {
-  const pattern = new RegExp(`^${name}-\\d+\\.log$`);
+/** The CPU time (ms) burn_cpu took each task of a batch in Celery's pool processes. */
+export function readTaskCpuTimes(outDir: string, batch: string): number[] {
+  return readLines(outDir, `cpu-${batch}`, 'txt').map(Number);
+}
+
+function readLines(outDir: string, name: string, ext: string): string[] {
+  return filesNamed(outDir, name, ext).flatMap((file) => fs.readFileSync(file, 'utf8').trim().split('\n'));
+}
+
+/** The files `<name>-<pid>.<ext>`: one per pool process. */
+function filesNamed(outDir: string, name: string, ext: string): string[] {
+  const pattern = new RegExp(`^${name}-\\d+\\.${ext}$`);
   return fs
     .readdirSync(outDir)
     .filter((file) => pattern.test(file))
     .map((file) => path.join(outDir, file));
 }
 
-/** The CPU time (ms) burn_cpu took each task of a batch in Celery's pool processes. */
-export function readTaskCpuTimes(outDir: string, batch: string): number[] {
-  const pattern = new RegExp(`^cpu-${batch}-\\d+\\.txt$`);
-  return fs
-    .readdirSync(outDir)
-    .filter((file) => pattern.test(file))
-    .flatMap((file) => fs.readFileSync(path.join(outDir, file), 'utf8').trim().split('\n'))
-    .map(Number);
-}
-
 /** Messages ready in the queue (not those a consumer holds). */
-export function readyCount(stack: ProductionStack, queue: string): Promise<number> {
+function readyCount(stack: ProductionStack, queue: string): Promise<number> {
   return stack.withChannel(async (model) => {
     const channel = await model.createChannel();
     try {

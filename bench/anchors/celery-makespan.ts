@@ -5,7 +5,7 @@ import { waitForExit } from '../harness/processes.js';
 import { startAbsenceMeter } from '../harness/quiet.js';
 import type { ProductionStack } from '../harness/stack.js';
 import { median } from '../harness/time.js';
-import { readDoneTimes, readTaskCpuTimes, readyCount, STALL_MS, waitForDone, withCeleryApp, type CeleryApp, type CeleryWorker } from './celery-app.js';
+import { readDoneTimes, readTaskCpuTimes, STALL_MS, withCeleryApp, type CeleryApp, type CeleryWorker } from './celery-app.js';
 import type { MakespanRun } from './piscina-makespan.js';
 
 /**
@@ -92,7 +92,7 @@ export async function celeryMakespan(
         const label = `b${batches++}`;
         const name = `done-${label}`;
         const { startedAt } = (await driver.ask(`publish ${n} ${iterations} ${label}`)) as { startedAt: number };
-        const done = await waitForDone(app.outDir, name, n, () => running.checkAlive(), () => readyCount(stack, app.queue).then((ready) => ready === 0));
+        const done = await running.waitForDone(name, n);
         if (done < n) return { lost: n - done };
         return { wallMs: readDoneTimes(app.outDir, name).at(-1)! - startedAt, taskCpuMs: median(readTaskCpuTimes(app.outDir, label)) };
       };

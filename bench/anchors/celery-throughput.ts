@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { DrainMeter } from '../harness/drain-meter.js';
 import type { ProductionStack } from '../harness/stack.js';
 import { epochNow } from '../harness/time.js';
-import { readDoneTimes, readyCount, STALL_MS, waitForDone, withCeleryApp } from './celery-app.js';
+import { readDoneTimes, STALL_MS, withCeleryApp } from './celery-app.js';
 
 const run = promisify(execFile);
 
@@ -50,7 +50,7 @@ export async function celeryThroughput(stack: ProductionStack, total: number, wa
     const worker = app.startWorker(cores);
     let stalled: string | undefined;
     try {
-      const done = await waitForDone(app.outDir, 'done', total, () => worker.checkAlive(), () => readyCount(stack, app.queue).then((ready) => ready === 0));
+      const done = await worker.waitForDone('done', total);
       if (done < total) {
         stalled =
           `Celery's worker stopped after ${done} of ${total} tasks (nothing done for ${STALL_MS / 1000} s, its queue empty: ` +
