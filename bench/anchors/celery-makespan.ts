@@ -100,20 +100,25 @@ export async function celeryMakespan(
         skipped: `Celery's worker never ran ${lost} of a batch of ${n} tasks (nothing done for ${STALL_MS / 1000} s, its queue empty: early-acked and lost); the Celery anchor is skipped`,
       });
 
-      for (const { count: n, iterations } of warmup.filter(({ count: n }) => n > 0)) {
-        const batch = await runBatch(n, Math.max(1, Math.round((iterations / calibration.iterations) * python.iterations)));
+      // The pool's own CPU time per task in each warm-up batch resizes the tasks for the shape: the driver's sizing
+      // alone left the 20 ms tasks at 13 ms once, on a machine whose speed had moved.
+      let iterations = python.iterations;
+      for (const { count: n, iterations: nodeIterations } of warmup.filter(({ count: n }) => n > 0)) {
+        const sized = Math.max(1, Math.round((nodeIterations / calibration.iterations) * iterations));
+        const batch = await runBatch(n, sized);
         if ('lost' in batch) return lostNote(batch.lost, n);
+        iterations = Math.max(1, Math.round((sized / batch.taskCpuMs) * calibration.targetMs));
       }
       const runs: MakespanRun[] = [];
       for (let r = 0; r < repeats; r++) {
         const absence = startAbsenceMeter(cores);
-        const batch = await runBatch(count, python.iterations);
+        const batch = await runBatch(count, iterations);
         const hostAbsentShare = absence();
         if ('lost' in batch) return lostNote(batch.lost, count);
         const { wallMs, taskCpuMs: singleMs } = batch;
         runs.push({ wallMs, singleMs, hostAbsentShare, efficiency: makespanEfficiency(count, singleMs, cores, wallMs) });
       }
-      return { efficiency: median(runs.map((run) => run.efficiency)), runs, version: python.version, iterations: python.iterations };
+      return { efficiency: median(runs.map((run) => run.efficiency)), runs, version: python.version, iterations };
     } finally {
       await driver.close();
       await worker?.stop();
