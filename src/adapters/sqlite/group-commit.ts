@@ -6,24 +6,20 @@ import { WriteTransaction } from './write-lock.js';
 
 /**
  * The least time between two commits while commits come in stride: a pool
- * that finishes a task every millisecond or so commits the turns of 5 ms
+ * that finishes a task every millisecond or so commits the turns of 3 ms
  * together (their WAL pages overlap), where a pool of longer tasks, whose
  * turns are further apart, still commits at the end of each turn.
  * Alternating runs of 1,000 × 2 ms (15 each): makespan efficiency 0.809
- * without the gap, 0.821 with a gap of 3 ms (medians), the manager's CPU
- * 249 µs a task then 228 µs. From 3 ms to 5 ms, on another machine: a commit
- * for every 3.6 tasks instead of every 2.1, so about 24 µs less of the pool's
- * SQLite time a task (its statements timed one by one: a commit and its BEGIN
- * cost 95-113 µs); 12 paired runs of 1,000 × 2 ms gave a mean efficiency of
- * 0.857 against 0.836, better in 8 pairs of 12, and 0.05 fewer wake-ups a
- * task (fewer in 5 of the 6 pairs that counted them). 200 × 20 ms moved
- * neither its manager's CPU (657 against 660 µs a task) nor, beyond its
- * noise, its wake-ups (1.31 against 1.28). The lookahead covers the wait
- * (a claim that tops it up resolves at the commit): a busy worker is topped up
- * while about half of lookaheadMs (15 ms by default) of its tasks still wait,
- * or while it runs a task at least that long.
+ * without the gap, 0.821 with it (medians), the manager's CPU 249 µs a task
+ * then 228 µs; 200 × 20 ms did not move beyond its noise. A gap of 5 ms
+ * saved more with the default lookahead of 15 ms (a commit for every 3.6
+ * tasks of 2 ms instead of every 2.1; a mean efficiency of 0.857 against 0.836
+ * over 12 paired runs), but a top-up claim resolves only at the commit, and a
+ * pool run with `--lookahead 5` then left its workers without work: 0.60
+ * against 0.82 (4 paired runs each). The gap must stay well under the
+ * lookahead a user may choose.
  */
-const MIN_COMMIT_GAP_MS = 5;
+const MIN_COMMIT_GAP_MS = 3;
 
 /**
  * Commits are in stride when the last two came within this many gaps of each
