@@ -9,7 +9,7 @@ import { sleep } from '../harness/time.js';
 
 const run = promisify(execFile);
 
-export const CELERY_INSTALL_HINT = "install Debian's python3-celery (apt-get install python3-celery) to measure it";
+const CELERY_INSTALL_HINT = "install Debian's python3-celery (apt-get install python3-celery) to measure it";
 
 /**
  * The interpreters tried, in order: GAFFER_BENCH_PYTHON if set, the python3
