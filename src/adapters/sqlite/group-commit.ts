@@ -127,6 +127,11 @@ export class GroupCommit {
     return this.schedule(work, 'now');
   }
 
+  /** Whether a batch's transaction is open now: a read made inside it takes no lock of its own. */
+  get batchOpen(): boolean {
+    return this.phase === 'open';
+  }
+
   /** Commits what is pending now (before the connection closes). */
   flush(): void {
     this.commit();

@@ -78,6 +78,11 @@ export class SqliteDatabase {
     return this.commits.writeNow(work);
   }
 
+  /** Whether the group commit's transaction is open now (see GroupCommit.batchOpen). */
+  get batchOpen(): boolean {
+    return this.commits.batchOpen;
+  }
+
   /** Counts an adapter that uses this connection; the last one to release it closes it. */
   retain(): this {
     this.users++;

@@ -43,8 +43,8 @@ type DoneMessage = Extract<FromWorker, { t: 'done' }>;
  * so that claims and messages come in batches. An idle worker that finds the
  * queue empty takes such a task back, so no worker sits on work another could
  * run, and with keys nothing can reorder (only the oldest unfinished task of a
- * key can be claimed). A freed worker gets its next task before the last
- * outcome is recorded.
+ * key can be claimed). A freed worker's outcome and its next claim go to
+ * the broker together.
  */
 export class Dispatcher {
   private pumping = false;
@@ -134,9 +134,11 @@ export class Dispatcher {
       this.stopLocalGroup(envelope.group!, envelope.id);
       this.track(this.finish(handle.pid, assignment, message.outcome, runMs, extra).then(() => this.pump()));
     } else {
+      // Recorded first: on the embedded broker the claim below then reads and leases inside the same open transaction,
+      // and an urgent claim's commit takes the outcome with it, one commit where there were two. Neither resolves
+      // before its commit, so the next task reaches its worker no later.
+      this.track(this.finish(handle.pid, assignment, message.outcome, runMs, extra));
       this.pump();
-      // The claim above resolves in a microtask; recording after it sends the next task first.
-      queueMicrotask(() => this.track(this.finish(handle.pid, assignment, message.outcome, runMs, extra)));
     }
   }
 

@@ -81,8 +81,9 @@ export class SqliteBroker implements Broker {
   async claim(request: ClaimRequest): Promise<Delivery[]> {
     const now = this.clock.now();
     const write = <T>(work: () => T): Promise<T> => (request.urgent ? this.database.writeNow(work) : this.database.write(work));
-    // Due delayed tasks join the queue in the transaction of the claim that may take them.
-    if (this.ops.promote.anyDue(request.queue, now)) {
+    // Due delayed tasks join the queue in the transaction of the claim that may take them. Inside a batch already
+    // open (a pool's outcome, written just before), the reads take no read transaction (and its locks) of their own.
+    if (this.database.batchOpen || this.ops.promote.anyDue(request.queue, now)) {
       return write(() => {
         this.ops.promote.promote(request.queue, now);
         return this.ops.claim.lease(this.ops.claim.find(request), request, now);
