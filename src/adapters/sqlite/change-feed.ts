@@ -13,12 +13,19 @@ const WATCHED_POLL_MS = 1000;
  * BUSY_WRITES writes of this connection within BUSY_WINDOW_MS make it busy:
  * each commit of its own would be reported by the file system, a read of the
  * report and of data_version for nothing, so it looks on its own writes
- * instead, until a window falls short of BUSY_WRITES or it has not written
- * for QUIET_AFTER_MS. A pool writes about three times a task: one of 200 ms
- * tasks on two workers is quiet, where a busy poll's timer woke it 50 times a
- * second, and so is a pool's heartbeat (a few writes a second).
+ * instead, until a window falls short of QUIET_WRITES or it has not written
+ * for QUIET_AFTER_MS. A pool writes about twice a task (its outcome, and the
+ * claim of the next): one of 20 ms tasks on two workers is busy, with room to
+ * spare; one of 200 ms tasks is quiet, where a busy poll's timer woke it 50
+ * times a second, and so is a pool's heartbeat (a few writes a second). At
+ * 20 busy writes, that pool of 20 ms tasks sat on the line: it went busy and
+ * quiet again every second or so, and while quiet it read the file system's
+ * report of each of its own commits, then data_version (a read transaction,
+ * with its lock calls) for nothing. The gap between the two thresholds keeps
+ * a pool near one of them from flapping.
  */
-const BUSY_WRITES = 20;
+const BUSY_WRITES = 10;
+const QUIET_WRITES = 5;
 const BUSY_WINDOW_MS = 100;
 const QUIET_AFTER_MS = 250;
 
@@ -121,7 +128,7 @@ export class ChangeFeed {
     const now = performance.now();
     this.lastLocalWriteAt = now;
     if (now - this.windowStartedAt > BUSY_WINDOW_MS) {
-      if (this.busy && this.writesInWindow < BUSY_WRITES) this.becomeQuiet();
+      if (this.busy && this.writesInWindow < QUIET_WRITES) this.becomeQuiet();
       this.windowStartedAt = now;
       this.writesInWindow = 0;
     }
