@@ -16,8 +16,8 @@ function storeWithHeldWrites() {
   return { store, batches, land };
 }
 
-function start(id: string): TaskUpdate {
-  return { id, queue: 'default', type: 'noop', state: 'running', startedAt: 1, poolId: 'pool', workerPid: 1 };
+function start(id: string, startedAt = 1): TaskUpdate & { startedAt: number } {
+  return { id, queue: 'default', type: 'noop', state: 'running', startedAt, poolId: 'pool', workerPid: 1 };
 }
 
 test('the starts of a tick go in one write; a task that ended first is left out; none is written twice', async () => {
@@ -27,9 +27,9 @@ test('the starts of a tick go in one write; a task that ended first is left out;
   starts.started(start('b'));
   starts.started(start('c'));
   starts.forget('b');
-  const written = starts.write();
+  const written = starts.write(1000, 50);
   assert.deepEqual(batches, [['a', 'c']]);
-  await starts.write();
+  await starts.write(1000, 50);
   assert.deepEqual(batches, [['a', 'c']], 'nothing new to write: no second write');
   land[0]!();
   await written;
@@ -40,7 +40,7 @@ test("while a start is on its way, writing(id) is what the task's outcome must w
   const starts = new StartRecords(store);
   starts.started(start('a'));
   assert.equal(starts.writing('a'), undefined, 'not on its way before the tick');
-  const written = starts.write();
+  const written = starts.write(1000, 50);
   const pending = starts.writing('a');
   assert.ok(pending);
   assert.equal(starts.writing('other'), undefined);
@@ -53,8 +53,24 @@ test('a failed write fails the tick and leaves nothing waiting on it', async () 
   const { store, land } = storeWithHeldWrites();
   const starts = new StartRecords(store);
   starts.started(start('a'));
-  const written = starts.write();
+  const written = starts.write(1000, 50);
   land[0]!(new Error('disk full'));
   await assert.rejects(written, /disk full/);
   assert.equal(starts.writing('a'), undefined);
+});
+
+test('a tick writes only the starts of tasks that have run for minRunMs; the others wait for a later tick, or for none', async () => {
+  const { store, batches, land } = storeWithHeldWrites();
+  const starts = new StartRecords(store);
+  starts.started(start('long', 900));
+  starts.started(start('short', 980));
+  starts.started(start('quick', 990));
+  const first = starts.write(1000, 50);
+  assert.deepEqual(batches, [['long']], 'only the task that has run 100 ms');
+  starts.forget('quick');
+  const second = starts.write(1100, 50);
+  assert.deepEqual(batches, [['long'], ['short']], 'the task still running by the next tick; not the one that ended');
+  land[0]!();
+  land[1]!();
+  await Promise.all([first, second]);
 });

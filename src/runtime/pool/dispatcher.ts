@@ -98,9 +98,9 @@ export class Dispatcher {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Records as running the tasks that still run (called every tick; see StartRecords). */
+  /** Records as running the tasks that still run, once they have run half a tick (called every tick; see StartRecords). */
   recordStarts(): Promise<void> {
-    return this.starts.write();
+    return this.starts.write(this.deps.clock.now(), this.deps.settings.tickMs / 2);
   }
 
   onDone(handle: WorkerHandle, message: DoneMessage): void {

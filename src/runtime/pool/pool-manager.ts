@@ -111,7 +111,7 @@ export class PoolManager extends EventEmitter<PoolEvents> {
       { onMessage: (handle, message) => this.onWorkerMessage(handle, message), onExit: (handle, exit) => this.onWorkerExit(handle, exit) },
     );
     const serviceTimes = new RecentMean();
-    // Its 'running' state is recorded by the next tick, which comes within tickMs, quiet pool or not.
+    // Its 'running' state is recorded by a tick (see StartRecords): they come every tickMs while it runs, quiet pool or not.
     this.on('task-started', () => this.ticker?.hurry());
     this.on('task-finished', (event) =>
       this.taskStats.record({ at: this.clock.now(), state: event.state, runMs: event.runMs, waitMs: event.waitMs }),

@@ -4,21 +4,27 @@ import type { Store, TaskUpdate } from '../../ports/store.js';
  * The 'running' state of the tasks a pool starts, written to the store in a
  * batch at each tick rather than one write a start: most tasks finish before
  * anyone could look, and then get one write, their outcome with their start
- * time. The 'running' state shows for any task that runs longer than a tick.
+ * time. A tick writes the starts of the tasks that have run for at least
+ * `minRunMs` (half a tick, from the pool): a task shows as running within a
+ * tick and a half of its start. Written at the first tick after its start, a
+ * task of 20 ms got a second write now and then for nothing (two tasks a
+ * tick on two workers: a tenth of a pool's commits at 200 × 20 ms).
  *
  * A task's outcome must be written after its start, even where the two take
  * different connections (a Settlement's): otherwise the start could land
  * last and hide the outcome. `writing(id)` says what to wait for first.
  */
+type Start = TaskUpdate & { startedAt: number };
+
 export class StartRecords {
   /** Starts not yet written. */
-  private readonly unwritten = new Map<string, TaskUpdate>();
+  private readonly unwritten = new Map<string, Start>();
   /** Starts on their way to the store, by task id. */
   private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(private readonly store: Store) {}
 
-  started(start: TaskUpdate): void {
+  started(start: Start): void {
     this.unwritten.set(start.id, start);
   }
 
@@ -32,11 +38,12 @@ export class StartRecords {
     return this.inFlight.get(id);
   }
 
-  /** Writes the starts of the tasks that still run (called every tick). */
-  async write(): Promise<void> {
-    if (this.unwritten.size === 0) return;
-    const batch = [...this.unwritten.values()];
-    this.unwritten.clear();
+  /** Writes the starts of the tasks that still run and started `minRunMs` or more before `now` (called every tick). */
+  async write(now: number, minRunMs: number): Promise<void> {
+    const batch: Start[] = [];
+    for (const start of this.unwritten.values()) if (start.startedAt <= now - minRunMs) batch.push(start);
+    if (batch.length === 0) return;
+    for (const start of batch) this.unwritten.delete(start.id);
     const written = this.store.updateTasks(batch);
     for (const start of batch) this.inFlight.set(start.id, written);
     try {
