@@ -6,9 +6,10 @@ import type { Store, TaskUpdate } from '../../ports/store.js';
  * anyone could look, and then get one write, their outcome with their start
  * time. A tick writes the starts of the tasks that have run for at least
  * `minRunMs` (half a tick, from the pool): a task shows as running within a
- * tick and a half of its start. Written at the first tick after its start, a
- * task of 20 ms got a second write now and then for nothing (two tasks a
- * tick on two workers: a tenth of a pool's commits at 200 × 20 ms).
+ * tick and a half of its start. Written at the first tick after their start,
+ * tasks of 20 ms on two workers got a 'running' record at every tick (the two
+ * then running), overwritten by their outcomes a few milliseconds later:
+ * about one commit in eleven of such a pool.
  *
  * A task's outcome must be written after its start, even where the two take
  * different connections (a Settlement's): otherwise the start could land
