@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Store, TaskUpdate } from '../../src/ports/store.js';
-import { StartRecords } from '../../src/runtime/pool/start-records.js';
+import { StartRecords, type Start } from '../../src/runtime/pool/start-records.js';
 
 /** A store whose updateTasks records each batch and lands only when told to. */
 function storeWithHeldWrites() {
@@ -16,7 +16,7 @@ function storeWithHeldWrites() {
   return { store, batches, land };
 }
 
-function start(id: string, startedAt = 1): TaskUpdate & { startedAt: number } {
+function start(id: string, startedAt = 1): Start {
   return { id, queue: 'default', type: 'noop', state: 'running', startedAt, poolId: 'pool', workerPid: 1 };
 }
 

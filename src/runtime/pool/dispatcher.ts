@@ -135,8 +135,8 @@ export class Dispatcher {
       this.track(this.finish(handle.pid, assignment, message.outcome, runMs, extra).then(() => this.pump()));
     } else {
       // Recorded first: on the embedded broker the claim below then reads and leases inside the same open transaction,
-      // and an urgent claim's commit takes the outcome with it, one commit where there were two. Neither resolves
-      // before its commit, so the next task reaches its worker no later.
+      // and an urgent claim's commit takes the outcome with it, one commit where there were two. The next task still
+      // reaches its worker after one commit, now with the outcome's few statements ahead of it.
       this.track(this.finish(handle.pid, assignment, message.outcome, runMs, extra));
       this.pump();
     }

@@ -7,15 +7,16 @@ import type { Store, TaskUpdate } from '../../ports/store.js';
  * time. A tick writes the starts of the tasks that have run for at least
  * `minRunMs` (half a tick, from the pool): a task shows as running within a
  * tick and a half of its start. Written at the first tick after their start,
- * tasks of 20 ms on two workers got a 'running' record at every tick (the two
- * then running), overwritten by their outcomes a few milliseconds later:
- * about one commit in eleven of such a pool.
+ * tasks of 20 ms got a 'running' record at every tick (those then running),
+ * overwritten by their outcomes a few milliseconds later: a needless write,
+ * and often a commit of its own, ten times a second.
  *
  * A task's outcome must be written after its start, even where the two take
  * different connections (a Settlement's): otherwise the start could land
  * last and hide the outcome. `writing(id)` says what to wait for first.
  */
-type Start = TaskUpdate & { startedAt: number };
+/** A task's 'running' update, with the start time that tells when a tick writes it. */
+export type Start = TaskUpdate & { startedAt: number };
 
 export class StartRecords {
   /** Starts not yet written. */
