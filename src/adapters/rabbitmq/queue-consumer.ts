@@ -24,7 +24,11 @@ export interface ConsumerDeps {
   onReady(): void;
 }
 
-/** How often tasks waiting for their key look again, besides the key channel's news. */
+/**
+ * How soon tasks waiting for their key look again, besides the key channel's
+ * news. The timer runs only while some wait: on an interval, it woke every
+ * pool once a second, keys or not.
+ */
 const PARKED_RETRY_MS = 1000;
 
 /**
@@ -43,15 +47,13 @@ export class QueueConsumer {
   private readonly handedOut = new Map<string, Held>();
   private parked: Held[] = [];
   private readonly credit: ConsumerCredit;
-  private readonly parkedTimer: NodeJS.Timeout;
+  private parkedTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: ConsumerDeps) {
     deps.session.on('down', () => this.onConnectionLost());
     this.credit = new ConsumerCredit(deps.session, deps.publisher, deps.queue, deps.clock, (message, generation) =>
       this.onMessage(message, generation),
     );
-    this.parkedTimer = setInterval(() => this.retryParked(), PARKED_RETRY_MS);
-    this.parkedTimer.unref();
   }
 
   /**
@@ -92,7 +94,7 @@ export class QueueConsumer {
         else if (verdict === 'run' || verdict === 'cancel_requested' || verdict === 'mine') {
           this.handedOut.set(id, held);
           out.push(this.toDelivery(held, verdict === 'cancel_requested'));
-        } else if (verdict === 'key_busy') this.parked.push(held);
+        } else if (verdict === 'key_busy') this.park(held);
         else this.settleMessage(held, 'ack');
       });
     }
@@ -116,7 +118,7 @@ export class QueueConsumer {
     return taken.filter((held) => {
       const holder = held.envelope.key === undefined ? undefined : holders.get(held.envelope.key);
       if (holder === undefined || holder === held.envelope.id) return true;
-      this.parked.push(held);
+      this.park(held);
       return false;
     });
   }
@@ -160,8 +162,18 @@ export class QueueConsumer {
     return [...this.handedOut.values()].map(attemptOf);
   }
 
-  /** Tasks waiting for their key look again (a key was freed, or the periodic retry), ahead of newer arrivals. */
+  /** A task waits for its key: until a key is freed, or PARKED_RETRY_MS at the latest. */
+  private park(held: Held): void {
+    this.parked.push(held);
+    if (this.parkedTimer) return;
+    this.parkedTimer = setTimeout(() => this.retryParked(), PARKED_RETRY_MS);
+    this.parkedTimer.unref();
+  }
+
+  /** Tasks waiting for their key look again (a key was freed, or the retry timer), ahead of newer arrivals. */
   retryParked(): void {
+    clearTimeout(this.parkedTimer);
+    this.parkedTimer = undefined;
     if (this.parked.length === 0) return;
     this.arrived.unshift(...this.parked);
     this.parked = [];
@@ -169,7 +181,7 @@ export class QueueConsumer {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.parkedTimer);
+    clearTimeout(this.parkedTimer);
     await this.credit.close();
   }
 
@@ -236,6 +248,8 @@ export class QueueConsumer {
     // What was not handed out yet is redelivered by RabbitMQ; what runs keeps running.
     this.arrived = [];
     this.parked = [];
+    clearTimeout(this.parkedTimer);
+    this.parkedTimer = undefined;
   }
 }
 

@@ -31,11 +31,12 @@ const MIN_GAP_MS = 20;
  * How old the queue's counts may be while every worker of a pool at its max
  * is busy: it cannot grow, and it wants at least its size whatever the queue
  * holds, so the policy still runs every tick, on counts up to this old.
- * Counting a long queue is not free (the embedded broker reads an index entry
- * per waiting task: 3 ms for 25,000 here), and a saturated pool is the one
- * with the longest queue.
+ * Counting is not free: the embedded broker reads an index entry per waiting
+ * task (3 ms for 25,000 here), and a saturated pool is the one with the
+ * longest queue; RabbitMQ's counts take eight round trips (the queue, its
+ * delay and dead-letter queues), each a wake-up of the pool and of RabbitMQ.
  */
-const SATURATED_COUNT_MS = 1000;
+const SATURATED_COUNT_MS = 5000;
 
 /**
  * Observe, decide, act: feeds the policy what the pool sees, starts workers
