@@ -1,5 +1,8 @@
 import type { Store, TaskUpdate } from '../../ports/store.js';
 
+/** A task's 'running' update, with the start time that tells when a tick writes it. */
+export type Start = TaskUpdate & { startedAt: number };
+
 /**
  * The 'running' state of the tasks a pool starts, written to the store in a
  * batch at each tick rather than one write a start: most tasks finish before
@@ -15,9 +18,6 @@ import type { Store, TaskUpdate } from '../../ports/store.js';
  * different connections (a Settlement's): otherwise the start could land
  * last and hide the outcome. `writing(id)` says what to wait for first.
  */
-/** A task's 'running' update, with the start time that tells when a tick writes it. */
-export type Start = TaskUpdate & { startedAt: number };
-
 export class StartRecords {
   /** Starts not yet written. */
   private readonly unwritten = new Map<string, Start>();

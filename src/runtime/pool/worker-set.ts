@@ -61,7 +61,10 @@ export class WorkerSet {
     return [...this.handles];
   }
 
-  /** Idle workers, the longest idle first. Asked at every pump, where there is seldom more than one: no copy, and a sort only for two or more. */
+  /**
+   * Idle workers, the longest idle first. Asked at every pump, where there is
+   * seldom more than one: no copy, and a sort only for two or more.
+   */
   idle(): WorkerHandle[] {
     const idle: WorkerHandle[] = [];
     for (const handle of this.handles) if (handle.state === 'idle') idle.push(handle);
