@@ -39,4 +39,18 @@ describe('TaskStatsWindow', () => {
     assert.deepEqual(percentiles([7]), { p50: 7, p95: 7 });
     assert.deepEqual(percentiles([5, 1, 4, 2, 3]), { p50: 3, p95: 5 });
   });
+
+  test('percentiles select the ranks a full sort would give, duplicates and all', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    for (const n of [2, 3, 10, 19, 20, 21, 100, 999, 5000]) {
+      for (const spread of [3, 1000]) {
+        const values = Array.from({ length: n }, () => Math.floor(random() * spread));
+        const sorted = [...values].sort((a, b) => a - b);
+        const rank = (q: number) => sorted[Math.min(n - 1, Math.ceil(q * n) - 1)];
+        assert.deepEqual(percentiles(values), { p50: rank(0.5), p95: rank(0.95) }, `${n} values in [0, ${spread})`);
+      }
+    }
+    assert.deepEqual(percentiles(Array.from({ length: 5000 }, (_, i) => 5000 - i)), { p50: 2500, p95: 4750 });
+  });
 });
