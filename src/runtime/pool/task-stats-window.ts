@@ -12,9 +12,9 @@ interface Sample {
 const WINDOW_MS = 60_000;
 const MAX_SAMPLES = 5000;
 
-/** A sample's state is stored as its index here plus one; 0 marks a slot never written. */
-const STATES: readonly TaskState[] = ['queued', 'running', 'retrying', 'succeeded', 'dead', 'cancelled'];
-const STATE_CODES = new Map(STATES.map((state, index) => [state, index + 1]));
+/** A sample's state, as stored; 0 marks a slot never written. A Record, so that a new TaskState cannot go uncoded. */
+const STATE_CODES: Readonly<Record<TaskState, number>> = { queued: 1, running: 2, retrying: 3, succeeded: 4, dead: 5, cancelled: 6 };
+const STATES = Object.keys(STATE_CODES) as TaskState[];
 
 /**
  * What a pool saw of the tasks it finished over the last minute: outcomes,
@@ -44,7 +44,7 @@ export class TaskStatsWindow {
   record(sample: Sample): void {
     const slot = this.nextSlot;
     this.at[slot] = sample.at;
-    this.states[slot] = STATE_CODES.get(sample.state)!;
+    this.states[slot] = STATE_CODES[sample.state];
     this.runMs[slot] = sample.runMs;
     this.waitMs[slot] = sample.waitMs ?? Number.NaN;
     this.nextSlot = (slot + 1) % MAX_SAMPLES;
@@ -69,12 +69,12 @@ export class TaskStatsWindow {
     }
     const outcomes: PoolTaskStats['outcomes'] = {};
     let ended = 0;
-    STATES.forEach((state, index) => {
-      const seen = counts[index + 1]!;
-      if (seen === 0) return;
+    for (const state of STATES) {
+      const seen = counts[STATE_CODES[state]]!;
+      if (seen === 0) continue;
       outcomes[state] = seen;
       if (state !== 'queued' && state !== 'retrying') ended += seen;
-    });
+    }
     return {
       windowMs: WINDOW_MS,
       outcomes,
